@@ -110,10 +110,12 @@ func (n *node) visibleChildren(sorted bool) []*node {
 }
 
 // appendJSON encodes the node for a get directly from the tree (the read fast path): the
-// same bytes as externTree(...).appendJSON without building NodeExterns.
-func (n *node) appendJSON(buf []byte, recursive, sorted bool, now time.Time, trim string) []byte {
+// same bytes as externTree(...).appendJSON without building NodeExterns. list says whether
+// this node's children are shown (always for the node asked for, below it only when
+// recursive).
+func (n *node) appendJSON(buf []byte, list, recursive, sorted bool, now time.Time, trim string) []byte {
 	buf = appendNodeHead(buf, n.path, trim, !n.dir, n.value, n.dir, n.expireTime, n.displayTTL(now))
-	if n.dir && len(n.children) > 0 {
+	if list && n.dir && len(n.children) > 0 {
 		mark := len(buf)
 		buf = append(buf, `,"nodes":[`...)
 		first := true
@@ -122,11 +124,7 @@ func (n *node) appendJSON(buf []byte, recursive, sorted bool, now time.Time, tri
 				buf = append(buf, ',')
 			}
 			first = false
-			if recursive && c.dir {
-				buf = c.appendJSON(buf, true, sorted, now, trim)
-			} else {
-				buf = c.appendJSON(buf, false, false, now, trim)
-			}
+			buf = c.appendJSON(buf, recursive, recursive, sorted, now, trim)
 		}
 		if sorted {
 			for _, c := range n.visibleChildren(true) {

@@ -193,7 +193,7 @@ func (s *Store) AppendGetJSON(buf []byte, key string, recursive, sorted bool, tr
 	}
 	s.stats[statGetsSuccess].Add(1)
 	buf = append(buf, `{"action":"get","node":`...)
-	buf = n.appendJSON(buf, recursive, sorted, s.cfg.clock.Now(), trim)
+	buf = n.appendJSON(buf, true, recursive, sorted, s.cfg.clock.Now(), trim)
 	return append(buf, "}\n"...), s.index, nil
 }
 
