@@ -7,16 +7,16 @@ import (
 
 func TestGet(t *testing.T) {
 	s, clk := newTestStore()
-	set(t, s, "/1/d/b", "2")                                                                   // 1
-	set(t, s, "/1/d/a", "1")                                                                   // 2
-	set(t, s, "/1/d/sub/x", "x")                                                               // 3
-	set(t, s, "/1/d/_hidden", "h")                                                             // 4
-	set(t, s, "/1/d/sub/_y", "y")                                                              // 5
-	set(t, s, "/1/h/_only", "o")                                                               // 6
-	set(t, s, "/1/_hid/v", "v")                                                                // 7
-	mustApply(t, s, Command{Op: OpSet, Key: "/1/t", Value: "v", Expiration: clk.exp(10)})      // 8
-	mustApply(t, s, Command{Op: OpSet, Key: "/1/e", Dir: true})                                // 9
-	mustApply(t, s, Command{Op: OpSet, Key: "/0/members/x", Value: "internal"})                // 10
+	set(t, s, "/1/d/b", "2")                                                              // 1
+	set(t, s, "/1/d/a", "1")                                                              // 2
+	set(t, s, "/1/d/sub/x", "x")                                                          // 3
+	set(t, s, "/1/d/_hidden", "h")                                                        // 4
+	set(t, s, "/1/d/sub/_y", "y")                                                         // 5
+	set(t, s, "/1/h/_only", "o")                                                          // 6
+	set(t, s, "/1/_hid/v", "v")                                                           // 7
+	mustApply(t, s, Command{Op: OpSet, Key: "/1/t", Value: "v", Expiration: clk.exp(10)}) // 8
+	mustApply(t, s, Command{Op: OpSet, Key: "/1/e", Dir: true})                           // 9
+	mustApply(t, s, Command{Op: OpSet, Key: "/0/members/x", Value: "internal"})           // 10
 	clk.Advance(1400 * time.Millisecond)
 
 	tests := []struct {
