@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -138,4 +139,42 @@ type sliceWriter []byte
 func (s *sliceWriter) Write(p []byte) (int, error) {
 	*s = append(*s, p...)
 	return len(p), nil
+}
+
+// rewriteRecord replaces the data of the record at off in the segment at path with data
+// of the same length and re-chains every record after it, as a writer would have.
+func rewriteRecord(t *testing.T, path string, off int64, data []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDecoder(path, bytes.NewReader(b), int64(len(b)), 0, false)
+	var out sliceWriter
+	enc := encoder{w: &out}
+	for {
+		rec, err := d.next()
+		if err != nil {
+			break
+		}
+		switch {
+		case rec.typ == crcType:
+			enc.crc = binary.LittleEndian.Uint32(b[rec.off+headerSize:])
+			enc.encodeCRC()
+		case rec.off == off:
+			if err := enc.encodeBytes(rec.typ, data); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if err := enc.encodeBytes(rec.typ, rec.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := enc.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
