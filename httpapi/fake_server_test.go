@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -54,9 +57,12 @@ type fixedClock struct{}
 
 func (fixedClock) Now() time.Time { return testNow }
 
-func newFakeServer() *fakeServer {
+// newFakeServer returns a fake over a fresh store with the namespaces of a member;
+// storeOpts add to the store's options.
+func newFakeServer(storeOpts ...store.Option) *fakeServer {
+	opts := append([]store.Option{store.WithNamespaces("/0", "/1"), store.WithClock(fixedClock{})}, storeOpts...)
 	return &fakeServer{
-		st:             store.New(store.WithNamespaces("/0", "/1"), store.WithClock(fixedClock{})),
+		st:             store.New(opts...),
 		clusterID:      0xd5ed76a1906424f1,
 		leader:         0x336addd95eef9faf,
 		term:           2,
@@ -191,6 +197,8 @@ type testAPI struct {
 	srv  *fakeServer
 	http *httptest.Server
 	reg  *prometheus.Registry
+	// handler is the API itself, for tests that drive it without a socket.
+	handler http.Handler
 	// client shows redirects instead of following them.
 	client *http.Client
 }
@@ -198,7 +206,12 @@ type testAPI struct {
 // newTestAPI starts the API on a real loopback listener; opts adjust the Config.
 func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 	t.Helper()
-	f := newFakeServer()
+	return newTestAPIOn(t, newFakeServer(), opts...)
+}
+
+// newTestAPIOn is newTestAPI over a given fake.
+func newTestAPIOn(t testing.TB, f *fakeServer, opts ...func(*Config)) *testAPI {
+	t.Helper()
 	ta := &testAPI{srv: f, reg: prometheus.NewRegistry()}
 	cfg := Config{
 		Server:         f,
@@ -216,6 +229,7 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	ta.handler = h
 	ta.http = httptest.NewServer(h)
 	t.Cleanup(ta.http.Close)
 	ta.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -265,6 +279,29 @@ func (ta *testAPI) do(t testing.TB, method, target, body string, hdr ...string) 
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, target, err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+// rawDo sends a request line exactly as given, without the client's URL handling.
+func (ta *testAPI) rawDo(t testing.TB, method, target string) response {
+	t.Helper()
+	conn, err := net.Dial("tcp", ta.http.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", method, target); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return response{status: res.StatusCode, header: res.Header, body: string(b)}
 }

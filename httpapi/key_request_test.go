@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"testing"
 
@@ -202,4 +203,33 @@ func newKeyRequest(method, target, body string) *http.Request {
 		r.Header.Set("Content-Type", formContentType)
 	}
 	return r
+}
+
+// FuzzParseKeyRequest checks that no request makes the parser panic and that every key it
+// accepts stays clean and inside the user key space.
+func FuzzParseKeyRequest(f *testing.F) {
+	f.Add("PUT", "/a/../../b", "value=1&ttl=5&prevExist=true", "refresh=true&ttl=")
+	f.Add("GET", "//x/./y/", "wait=true&waitIndex=3&recursive=1", "")
+	f.Add("DELETE", "/%2e%2e", "prevValue=&dir=x", "value=%zz")
+	f.Fuzz(func(t *testing.T, method, p, query, body string) {
+		r := httptest.NewRequest("GET", "/v2/keys", strings.NewReader(body))
+		r.Method = method
+		r.URL.Path = keysPrefix + p
+		r.URL.RawQuery = query
+		r.Header.Set("Content-Type", formContentType)
+		kr, err := parseKeyRequest(r, 1<<20)
+		if err != nil {
+			var se *store.Error
+			if !errors.As(err, &se) && !errors.Is(err, errBodyTooLarge) {
+				t.Fatalf("parseKeyRequest error %v is neither a store error nor errBodyTooLarge", err)
+			}
+			return
+		}
+		if kr.key != storePrefix && !strings.HasPrefix(kr.key, storePrefix+"/") {
+			t.Fatalf("key %q of path %q left the user key space", kr.key, p)
+		}
+		if kr.key != path.Clean(kr.key) {
+			t.Fatalf("key %q of path %q is not clean", kr.key, p)
+		}
+	})
 }
