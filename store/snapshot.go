@@ -13,7 +13,7 @@ import (
 // Snapshot format, version 1 (JSON, one object):
 //
 //	{"version":1,"index":<store index>,
-//	 "stats":{<the counters of Stats, SPEC §5 names>},
+//	 "stats":{<the replicated counters of Stats, SPEC §5 names; no gets, no watchers>},
 //	 "nodes":[<node>…],       the whole tree in pre-order, root first, siblings sorted by key
 //	 "history":[<event>…]}    the retained events, oldest first
 //
@@ -56,16 +56,27 @@ type snapState struct {
 }
 
 // Save returns the whole state as JSON: tree, index, TTLs, event history (with refresh
-// flags) and counters. Watchers are not state. Equal stores save equal bytes.
+// flags) and the mutation counters. Watchers and the local get counters are not replicated
+// state and are not saved, so replicas that applied the same commands save the same bytes.
 func (s *Store) Save() ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	buf := make([]byte, 0, 4096)
 	buf = append(buf, `{"version":1,"index":`...)
 	buf = strconv.AppendUint(buf, s.index, 10)
-	st := s.stats.snapshot(0)
-	buf = append(buf, `,"stats":`...)
-	buf = st.AppendJSON(buf)
+	buf = append(buf, `,"stats":{`...)
+	// Only the replicated counters: gets and watchers are local to a member, and leaving
+	// them out makes replicas that applied the same commands save the same bytes.
+	for f := statSetsSuccess; f < statWatchers; f++ {
+		if f > statSetsSuccess {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, statNames[f]...)
+		buf = append(buf, `":`...)
+		buf = strconv.AppendUint(buf, s.stats[f].Load(), 10)
+	}
+	buf = append(buf, '}')
 	buf = append(buf, `,"nodes":[`...)
 	buf = appendSnapTree(buf, s.root)
 	buf = append(buf, `],"history":[`...)
