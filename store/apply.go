@@ -74,9 +74,9 @@ func (s *Store) readOnlyErr(key string) error {
 // value but otherwise is a set, so it too re-creates the node with a new createdIndex
 // ([QUIRK] copied, SPEC §2.9).
 func (s *Store) setLocked(cmd *Command, key string, now time.Time) (*Event, error) {
-	prev, err := s.lookupLocked(key)
-	if err != nil && (cmd.Refresh || err.(*Error).Code != CodeKeyNotFound) {
-		return nil, err
+	prev, code, cause := s.findLocked(key)
+	if code == CodeNotDir || code == CodeKeyNotFound && cmd.Refresh {
+		return nil, NewError(code, cause, s.index)
 	}
 	value := cmd.Value
 	if cmd.Refresh {

@@ -143,7 +143,17 @@ func (s *Store) Stats() Stats {
 // lookupLocked finds the node at the clean key. A missing node is 100 with the first
 // missing prefix as cause; a file in the way is 104 with the file's key as cause (SPEC §2.4).
 func (s *Store) lookupLocked(key string) (*node, error) {
-	n := s.root
+	n, code, cause := s.findLocked(key)
+	if code != 0 {
+		return nil, NewError(code, cause, s.index)
+	}
+	return n, nil
+}
+
+// findLocked is lookupLocked without building the error, for callers to whom a missing
+// key is not a failure.
+func (s *Store) findLocked(key string) (n *node, code Code, cause string) {
+	n = s.root
 	for i := 1; i < len(key); {
 		end := strings.IndexByte(key[i:], '/')
 		if end < 0 {
@@ -152,16 +162,16 @@ func (s *Store) lookupLocked(key string) (*node, error) {
 			end += i
 		}
 		if !n.dir {
-			return nil, NewError(CodeNotDir, n.path, s.index)
+			return nil, CodeNotDir, n.path
 		}
 		c := n.children[key[i:end]]
 		if c == nil {
-			return nil, NewError(CodeKeyNotFound, key[:end], s.index)
+			return nil, CodeKeyNotFound, key[:end]
 		}
 		n = c
 		i = end + 1
 	}
-	return n, nil
+	return n, 0, ""
 }
 
 // Get reads the node at key: a file with its value, a directory with its visible children
