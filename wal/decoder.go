@@ -43,7 +43,7 @@ func newDecoder(path string, ra io.ReaderAt, size int64, crc uint32, chained boo
 		path:    path,
 		ra:      ra,
 		size:    size,
-		r:       bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 64<<10),
+		r:       bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), int(min(64<<10, max(size, 16)))),
 		crc:     crc,
 		chained: chained,
 	}
@@ -165,7 +165,7 @@ func (d *decoder) hasZeroSector(off, size int64) bool {
 
 // zeroFrom reports whether every byte from off to the end of the segment is zero.
 func (d *decoder) zeroFrom(off int64) (bool, error) {
-	const chunk = 256 << 10
+	chunk := min(256<<10, d.size-off)
 	buf, zeros := make([]byte, chunk), make([]byte, chunk)
 	for off < d.size {
 		n := int(min(chunk, d.size-off))
