@@ -349,3 +349,21 @@ func TestUpdateWithPre2000ExpirationExpiresAtNextSweep(t *testing.T) {
 		t.Errorf("Get after sweep = %v, want 100", err)
 	}
 }
+
+// TestTTLZeroExpiresAtNextSweep: ttl=0 is "expire now", removed by the next sweep, while
+// an empty ttl (Expiration 0) is permanent (SPEC §10.9).
+func TestTTLZeroExpiresAtNextSweep(t *testing.T) {
+	s, clk := newTestStore()
+	mustApply(t, s, Command{Op: OpSet, Key: "/1/now", Value: "v", Expiration: clk.exp(0)})
+	mustApply(t, s, Command{Op: OpSet, Key: "/1/forever", Value: "v"})
+	mustApply(t, s, Command{Op: OpExpire, Time: clk.Now().UnixNano()})
+	if _, err := s.Get("/1/now", false, false); codeOf(err) != CodeKeyNotFound {
+		t.Errorf("ttl=0 key after sweep: %v, want 100", err)
+	}
+	if _, err := s.Get("/1/forever", false, false); err != nil {
+		t.Errorf("permanent key after sweep: %v", err)
+	}
+	if s.Index() != 3 {
+		t.Errorf("Index = %d, want 3", s.Index())
+	}
+}
