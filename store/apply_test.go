@@ -64,6 +64,9 @@ func TestApply(t *testing.T) {
 			want: `{"action":"set","node":{"key":"/k","value":"v","expiration":"` + exp10 + `","ttl":10,"modifiedIndex":3,"createdIndex":3},"prevNode":{"key":"/k","value":"v","modifiedIndex":1,"createdIndex":1}}`},
 		{name: "refresh set of a missing key is 100", cmd: Command{Op: OpSet, Key: "/1/k", Refresh: true, Expiration: ttl(10)},
 			wantErr: `{"errorCode":100,"message":"Key not found","cause":"/1/k","index":0}`},
+		{name: "refresh set with dir over a file makes a dir (reference)", setup: []Command{setF("/1/rf", "1")},
+			cmd:  Command{Op: OpSet, Key: "/1/rf", Dir: true, Refresh: true, Expiration: ttl(10)},
+			want: `{"action":"set","node":{"key":"/rf","dir":true,"expiration":"` + exp10 + `","ttl":10,"modifiedIndex":2,"createdIndex":2},"prevNode":{"key":"/rf","value":"1","modifiedIndex":1,"createdIndex":1}}`},
 		{name: "refresh set of a dir is 102", setup: []Command{mkdir("/1/d")}, cmd: Command{Op: OpSet, Key: "/1/d", Refresh: true, Expiration: ttl(5)},
 			wantErr: `{"errorCode":102,"message":"Not a file","cause":"/1/d","index":1}`},
 
