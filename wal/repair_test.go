@@ -306,3 +306,21 @@ func flip(t *testing.T, path string, off int64, mask byte) {
 		t.Fatal(err)
 	}
 }
+
+func TestWritesRefusedAfterFailedReadAll(t *testing.T) {
+	dir, path, fr, _ := damageFixture(t)
+	flip(t, path, entryFrame(fr, 3).off+headerSize, 1)
+	w, _, _, _, err := reopen(t, dir, Snapshot{}, damageSegSize)
+	if !errors.Is(err, ErrCRCMismatch) {
+		t.Fatalf("ReadAll() error = %v, want ErrCRCMismatch", err)
+	}
+	if err := w.Save(raftpb.HardState{Term: 5}, nil, true); !errors.Is(err, ErrCRCMismatch) {
+		t.Errorf("Save() after a failed ReadAll error = %v, want the read error", err)
+	}
+	if err := w.ReleaseTo(1); !errors.Is(err, ErrCRCMismatch) {
+		t.Errorf("ReleaseTo() after a failed ReadAll error = %v, want the read error", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("Close() after a failed ReadAll error = %v", err)
+	}
+}

@@ -70,6 +70,9 @@ func (w *WAL) retentionReady() error {
 		return ErrClosed
 	case !w.read:
 		return ErrNotRead
+	case w.err != nil:
+		// After a failed read or write the segment list may not describe the disk.
+		return fmt.Errorf("wal: refusing to purge after an earlier failure: %w", w.err)
 	}
 	return nil
 }

@@ -204,7 +204,14 @@ func (w *WAL) ReadAll() (metadata []byte, hs raftpb.HardState, ents []raftpb.Ent
 	if w.read {
 		return nil, hs, nil, ErrNotRead
 	}
-	w.read = true // a failed read is not retried: the caller closes the WAL
+	w.read = true
+	defer func() {
+		if err != nil {
+			// A failed read is not retried and leaves no tail to append to: the caller
+			// can only close the WAL.
+			w.fail(err)
+		}
+	}()
 	rp := replay{from: w.from, entries: true}
 	var (
 		crc     uint32

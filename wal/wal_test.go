@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -303,5 +304,35 @@ func TestCreateReplacesEmptyDir(t *testing.T) {
 	}
 	if _, err := os.Stat(other + ".tmp"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("failed Create left %s.tmp behind", other)
+	}
+}
+
+func TestCutRenamesSpare(t *testing.T) {
+	const segSize = 4096
+	w, dir := createWAL(t, segSize, nil)
+	exists := func(name string) func() bool {
+		return func() bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
+	}
+	waitFor(t, "spare 0.tmp", exists("0.tmp"))
+	mustSave(t, w, raftpb.HardState{Term: 1}, entries(1, 1, 1, segSize))
+	second := segment{seq: 1, index: 2}.name()
+	if got := fileSize(t, filepath.Join(dir, second)); got != segSize {
+		t.Errorf("new segment %s has %d bytes, want the spare's preallocated %d", second, got, segSize)
+	}
+	if exists("0.tmp")() {
+		t.Errorf("0.tmp still exists after the cut took it")
+	}
+	waitFor(t, "next spare 1.tmp", exists("1.tmp"))
+}
+
+func TestWritesRefusedAfterWriteFailure(t *testing.T) {
+	w, _ := createWAL(t, 0, nil)
+	w.tail.Close() // every write now fails as a broken disk would
+	if err := w.Save(raftpb.HardState{Term: 1}, entries(1, 1, 1, 8), false); err == nil {
+		t.Fatal("Save() on a failing file error = nil")
+	}
+	err := w.SaveSnapshot(Snapshot{Index: 1, Term: 1})
+	if err == nil || !strings.Contains(err.Error(), "earlier failure") {
+		t.Errorf("SaveSnapshot() after a failed Save error = %v, want a refusal", err)
 	}
 }
