@@ -61,31 +61,29 @@ func (e *encoder) encodeCRC() {
 	binary.LittleEndian.PutUint32(fr[headerSize:frameOverhead], e.crc)
 }
 
-func (e *encoder) encodeEntry(ent *raftpb.Entry) error {
-	n := ent.Size()
-	fr, err := e.reserve(entryType, n)
+// marshaler is what raftpb's generated types offer for encoding in place.
+type marshaler interface {
+	Size() int
+	MarshalToSizedBuffer([]byte) (int, error)
+}
+
+// encodeMarshaler encodes m straight into the frame, without an intermediate buffer.
+func (e *encoder) encodeMarshaler(typ recordType, m marshaler) error {
+	n := m.Size()
+	fr, err := e.reserve(typ, n)
 	if err != nil {
 		return err
 	}
-	if _, err := ent.MarshalToSizedBuffer(fr[frameOverhead : frameOverhead+n]); err != nil {
-		return fmt.Errorf("wal: encode entry %d: %w", ent.Index, err)
+	if _, err := m.MarshalToSizedBuffer(fr[frameOverhead : frameOverhead+n]); err != nil {
+		return fmt.Errorf("wal: encode record of type %d: %w", typ, err)
 	}
 	e.seal(fr, n)
 	return nil
 }
 
-func (e *encoder) encodeState(hs *raftpb.HardState) error {
-	n := hs.Size()
-	fr, err := e.reserve(stateType, n)
-	if err != nil {
-		return err
-	}
-	if _, err := hs.MarshalToSizedBuffer(fr[frameOverhead : frameOverhead+n]); err != nil {
-		return fmt.Errorf("wal: encode hard state: %w", err)
-	}
-	e.seal(fr, n)
-	return nil
-}
+func (e *encoder) encodeEntry(ent *raftpb.Entry) error { return e.encodeMarshaler(entryType, ent) }
+
+func (e *encoder) encodeState(hs *raftpb.HardState) error { return e.encodeMarshaler(stateType, hs) }
 
 func (e *encoder) encodeSnapshot(s Snapshot) {
 	fr, _ := e.reserve(snapshotType, snapshotSize)

@@ -141,9 +141,10 @@ func (s *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// rewriteRecord replaces the data of the record at off in the segment at path with data
-// of the same length and re-chains every record after it, as a writer would have.
-func rewriteRecord(t *testing.T, path string, off int64, data []byte) {
+// reencode rewrites the segment at path record by record: seed gives the chain value
+// its crc record carries (from the one stored), edit the data of each other record. The
+// result checks out as if a writer had produced it.
+func reencode(t *testing.T, path string, seed func(stored uint32) uint32, edit func(record) []byte) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -157,18 +158,13 @@ func rewriteRecord(t *testing.T, path string, off int64, data []byte) {
 		if err != nil {
 			break
 		}
-		switch {
-		case rec.typ == crcType:
-			enc.crc = binary.LittleEndian.Uint32(b[rec.off+headerSize:])
+		if rec.typ == crcType {
+			enc.crc = seed(binary.LittleEndian.Uint32(b[rec.off+headerSize:]))
 			enc.encodeCRC()
-		case rec.off == off:
-			if err := enc.encodeBytes(rec.typ, data); err != nil {
-				t.Fatal(err)
-			}
-		default:
-			if err := enc.encodeBytes(rec.typ, rec.data); err != nil {
-				t.Fatal(err)
-			}
+			continue
+		}
+		if err := enc.encodeBytes(rec.typ, edit(rec)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := enc.flush(); err != nil {
@@ -177,4 +173,21 @@ func rewriteRecord(t *testing.T, path string, off int64, data []byte) {
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rewriteRecord replaces the data of the record at off and re-chains what follows.
+func rewriteRecord(t *testing.T, path string, off int64, data []byte) {
+	t.Helper()
+	reencode(t, path, func(stored uint32) uint32 { return stored }, func(rec record) []byte {
+		if rec.off == off {
+			return data
+		}
+		return rec.data
+	})
+}
+
+// rewriteChain re-encodes the segment at path as if the chain had carried seed into it.
+func rewriteChain(t *testing.T, path string, seed uint32) {
+	t.Helper()
+	reencode(t, path, func(uint32) uint32 { return seed }, func(rec record) []byte { return rec.data })
 }

@@ -14,7 +14,7 @@ import (
 func (w *WAL) ReleaseTo(index uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.retentionReady(); err != nil {
+	if err := w.writable(); err != nil {
 		return err
 	}
 	i, ok := searchIndex(w.segs, min(index, w.snapIndex))
@@ -31,7 +31,7 @@ func (w *WAL) ReleaseTo(index uint64) error {
 func (w *WAL) Purge(maxFiles int) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.retentionReady(); err != nil {
+	if err := w.writable(); err != nil {
 		return err
 	}
 	if maxFiles <= 0 {
@@ -62,17 +62,4 @@ func (w *WAL) Purge(maxFiles int) error {
 		}
 	}
 	return err
-}
-
-func (w *WAL) retentionReady() error {
-	switch {
-	case w.closed:
-		return ErrClosed
-	case !w.read:
-		return ErrNotRead
-	case w.err != nil:
-		// After a failed read or write the segment list may not describe the disk.
-		return fmt.Errorf("wal: refusing to purge after an earlier failure: %w", w.err)
-	}
-	return nil
 }

@@ -35,10 +35,12 @@ func (w *WAL) Save(hs raftpb.HardState, ents []raftpb.Entry, sync bool) error {
 		}
 	}
 	if !emptyState {
-		if err := w.enc.encodeState(&hs); err != nil {
+		// Encode from the WAL's own copy: taking the parameter's address would move it
+		// to the heap on every call.
+		w.state = hs
+		if err := w.enc.encodeState(&w.state); err != nil {
 			return w.fail(err)
 		}
-		w.state = hs
 	}
 	if err := w.enc.flush(); err != nil {
 		return w.fail(err)

@@ -168,34 +168,3 @@ func TestCRCChainAcrossSegments(t *testing.T) {
 		t.Errorf("ReadAll() error = %v, want %q", err, want)
 	}
 }
-
-// rewriteChain re-encodes the segment at path as if the chain had carried seed into it.
-func rewriteChain(t *testing.T, path string, seed uint32) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newDecoder(path, bytesReader(b), int64(len(b)), 0, false)
-	var buf sliceWriter
-	enc := encoder{w: &buf, crc: seed}
-	for {
-		rec, err := d.next()
-		if err != nil {
-			break
-		}
-		if rec.typ == crcType {
-			enc.encodeCRC()
-			continue
-		}
-		if err := enc.encodeBytes(rec.typ, rec.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := enc.flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
