@@ -60,6 +60,7 @@ type CorruptionError struct {
 	Detail string // what was wrong, when the sentinel alone does not say
 }
 
+// Error returns the one-line description.
 func (e *CorruptionError) Error() string {
 	s := fmt.Sprintf("%v in %s at offset %d", e.Err, e.Path, e.Offset)
 	if e.Detail != "" {
