@@ -74,7 +74,7 @@ func (s *Store) readOnlyErr(key string) error {
 // value but otherwise is a set, so it too re-creates the node with a new createdIndex
 // ([QUIRK] copied, SPEC §2.9).
 func (s *Store) setLocked(cmd *Command, key string, now time.Time) (*Event, error) {
-	prev, code, cause := s.findLocked(key)
+	prev, last, code, cause := s.findLocked(key)
 	if code == CodeNotDir || code == CodeKeyNotFound && cmd.Refresh {
 		return nil, NewError(code, cause, s.index)
 	}
@@ -82,7 +82,16 @@ func (s *Store) setLocked(cmd *Command, key string, now time.Time) (*Event, erro
 	if cmd.Refresh {
 		value = prev.value
 	}
-	e, err := s.createLocked(key, cmd.Dir, value, false, true, cmd.Expiration, ActionSet, now)
+	// The walk already found where the node goes when only the last component is
+	// missing, or the node itself exists: spare createLocked a second walk.
+	var at *place
+	switch {
+	case code == 0 && prev.parent != nil:
+		at = &place{parent: prev.parent, old: prev}
+	case code == CodeKeyNotFound && cause == key:
+		at = &place{parent: last}
+	}
+	e, err := s.createInLocked(key, cmd.Dir, value, false, true, cmd.Expiration, ActionSet, now, at)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +104,16 @@ func (s *Store) setLocked(cmd *Command, key string, now time.Time) (*Event, erro
 // node is 105, unless replace, when an existing file is dropped for a new node (102 for a
 // directory).
 func (s *Store) createLocked(key string, dir bool, value string, unique, replace bool, exp int64, action Action, now time.Time) (*Event, error) {
+	return s.createInLocked(key, dir, value, unique, replace, exp, action, now, nil)
+}
+
+// place is where a node goes: its parent directory and the node there now, if any.
+type place struct {
+	parent, old *node
+}
+
+// createInLocked is createLocked with the place already known (at != nil) or to be found.
+func (s *Store) createInLocked(key string, dir bool, value string, unique, replace bool, exp int64, action Action, now time.Time, at *place) (*Event, error) {
 	next := s.index + 1
 	if unique {
 		if key == "/" {
@@ -108,12 +127,16 @@ func (s *Store) createLocked(key string, dir bool, value string, unique, replace
 	if exp < minExpireTime {
 		exp = 0
 	}
-	parent, err := s.makeDirsLocked(parentKey(key), next)
-	if err != nil {
-		return nil, err
+	if at == nil {
+		parent, err := s.makeDirsLocked(parentKey(key), next)
+		if err != nil {
+			return nil, err
+		}
+		at = &place{parent: parent, old: parent.children[baseName(key)]}
 	}
+	parent := at.parent
 	e := &Event{Action: action, EtcdIndex: next}
-	if old := parent.children[baseName(key)]; old != nil {
+	if old := at.old; old != nil {
 		if !replace {
 			return nil, NewError(CodeNodeExist, key, s.index)
 		}

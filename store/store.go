@@ -143,7 +143,7 @@ func (s *Store) Stats() Stats {
 // lookupLocked finds the node at the clean key. A missing node is 100 with the first
 // missing prefix as cause; a file in the way is 104 with the file's key as cause (SPEC §2.4).
 func (s *Store) lookupLocked(key string) (*node, error) {
-	n, code, cause := s.findLocked(key)
+	n, _, code, cause := s.findLocked(key)
 	if code != 0 {
 		return nil, NewError(code, cause, s.index)
 	}
@@ -151,8 +151,8 @@ func (s *Store) lookupLocked(key string) (*node, error) {
 }
 
 // findLocked is lookupLocked without building the error, for callers to whom a missing
-// key is not a failure.
-func (s *Store) findLocked(key string) (n *node, code Code, cause string) {
+// key is not a failure. last is the deepest node found on the way.
+func (s *Store) findLocked(key string) (n, last *node, code Code, cause string) {
 	n = s.root
 	for i := 1; i < len(key); {
 		end := strings.IndexByte(key[i:], '/')
@@ -162,16 +162,16 @@ func (s *Store) findLocked(key string) (n *node, code Code, cause string) {
 			end += i
 		}
 		if !n.dir {
-			return nil, CodeNotDir, n.path
+			return nil, n, CodeNotDir, n.path
 		}
 		c := n.children[key[i:end]]
 		if c == nil {
-			return nil, CodeKeyNotFound, key[:end]
+			return nil, n, CodeKeyNotFound, key[:end]
 		}
 		n = c
 		i = end + 1
 	}
-	return n, 0, ""
+	return n, n, 0, ""
 }
 
 // Get reads the node at key: a file with its value, a directory with its visible children
