@@ -50,9 +50,9 @@ type Command struct {
 	// Unique makes OpCreate create the child <Key>/<20-digit new index> (POST).
 	Unique bool
 	// Expiration is the absolute expire time in unix nanoseconds; 0 = permanent. Set and
-	// create also treat a time before 2000-01-01 UTC as permanent; update and
+	// create also treat a time before 2000-01-01 UTC as permanent (SPEC §2.8); update and
 	// compareAndSwap keep such a time, so the node expires at the next sweep (reference
-	// behaviour, see expireTimeForCreate).
+	// behaviour, verified with ttl=99999999999).
 	Expiration int64
 	// Refresh, with OpSet/OpUpdate/OpCompareAndSwap, keeps the value and applies the TTL
 	// only (SPEC §2.9).
