@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,7 +30,8 @@ func parseEndpoints(list string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("endpoint %q: %w", s, err)
 		}
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The load client speaks plain HTTP/1.1 only (httpconn.go).
+		if u.Scheme != "http" || u.Host == "" || u.Path != "" || u.RawQuery != "" {
 			return nil, fmt.Errorf("endpoint %q: want http://host:port", s)
 		}
 		eps = append(eps, s)
@@ -55,74 +56,92 @@ func newTransport(maxConns int) *http.Transport {
 	}
 }
 
-// v2Client issues v2 keys requests over one transport, walking its endpoints round-robin.
-// It is used by one goroutine at a time.
+// v2Client issues v2 keys requests, walking its endpoints round-robin, one request at a
+// time. It is used by one goroutine.
 type v2Client struct {
-	hc        *http.Client
-	endpoints []string
-	next      int
-	quorum    bool
-	timeout   time.Duration
+	pools   []*connPool // one per endpoint
+	next    int
+	quorum  bool
+	timeout time.Duration
+	req     []byte // the request being built, reused
 }
 
-func newV2Client(rt http.RoundTripper, endpoints []string, first int, quorum bool, timeout time.Duration) *v2Client {
-	return &v2Client{
-		hc:        &http.Client{Transport: rt},
-		endpoints: endpoints,
-		next:      first % len(endpoints),
-		quorum:    quorum,
-		timeout:   timeout,
+// newV2Client returns a client over pools (one per endpoint) that starts at endpoint first.
+func newV2Client(pools []*connPool, first int, quorum bool, timeout time.Duration) *v2Client {
+	return &v2Client{pools: pools, next: first % len(pools), quorum: quorum, timeout: timeout}
+}
+
+// newPools returns one pool of size connections for each endpoint.
+func newPools(endpoints []string, size int) []*connPool {
+	pools := make([]*connPool, len(endpoints))
+	for i, ep := range endpoints {
+		pools[i] = newConnPool(strings.TrimPrefix(ep, "http://"), size)
 	}
+	return pools
 }
 
-// keyURL returns the next endpoint's URL for key (which starts with '/').
-func (c *v2Client) keyURL(key string) string {
-	ep := c.endpoints[c.next]
-	c.next = (c.next + 1) % len(c.endpoints)
-	return ep + "/v2/keys" + key
-}
-
-// put sets key to value; 200 and 201 are success.
+// put sets key (a path starting with '/', needing no escaping) to value; 200 and 201 are
+// success.
 func (c *v2Client) put(ctx context.Context, key, value string) error {
-	body := "value=" + url.QueryEscape(value)
-	return c.do(ctx, http.MethodPut, c.keyURL(key), strings.NewReader(body), http.StatusOK, http.StatusCreated)
+	pool := c.pick()
+	form := url.QueryEscape(value)
+	b := append(c.req[:0], "PUT /v2/keys"...)
+	b = append(b, key...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, pool.hostport...)
+	b = append(b, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len("value=")+len(form)), 10)
+	b = append(b, "\r\n\r\nvalue="...)
+	b = append(b, form...)
+	c.req = b
+	return c.do(ctx, pool, http.MethodPut, key)
 }
 
 // get reads key; only 200 is success.
 func (c *v2Client) get(ctx context.Context, key string) error {
-	u := c.keyURL(key)
+	pool := c.pick()
+	b := append(c.req[:0], "GET /v2/keys"...)
+	b = append(b, key...)
 	if c.quorum {
-		u += "?quorum=true"
+		b = append(b, "?quorum=true"...)
 	}
-	return c.do(ctx, http.MethodGet, u, nil, http.StatusOK)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, pool.hostport...)
+	b = append(b, "\r\n\r\n"...)
+	c.req = b
+	return c.do(ctx, pool, http.MethodGet, key)
 }
 
-func (c *v2Client) do(ctx context.Context, method, u string, body io.Reader, okCodes ...int) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return fmt.Errorf("build %s %s: %w", method, u, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u, err)
-	}
-	defer resp.Body.Close()
-	// Read to the end so the connection goes back to the pool for the next request.
-	msg, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s %s: read body: %w", method, u, err)
-	}
-	for _, code := range okCodes {
-		if resp.StatusCode == code {
-			return nil
+func (c *v2Client) pick() *connPool {
+	p := c.pools[c.next]
+	c.next = (c.next + 1) % len(c.pools)
+	return p
+}
+
+// do sends c.req over a connection of pool. A request that fails on a connection used
+// before is sent once more on a new one: the server may have closed it while idle.
+func (c *v2Client) do(ctx context.Context, pool *connPool, method, key string) error {
+	for attempt := 0; ; attempt++ {
+		conn, err := pool.get(ctx)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, key, err)
 		}
+		reused := conn.used
+		resp, err := conn.roundTrip(c.req, time.Now().Add(c.timeout))
+		if err != nil {
+			pool.put(conn, false)
+			if reused && attempt == 0 {
+				continue
+			}
+			return fmt.Errorf("%s %s on %s: %w", method, key, pool.hostport, err)
+		}
+		conn.used = true
+		pool.put(conn, !resp.Close)
+		if resp.Status >= 300 {
+			return fmt.Errorf("%w: %s %s on %s: %d %s", ErrStatus, method, key, pool.hostport, resp.Status, bytes200(resp.Body))
+		}
+		return nil
 	}
-	return fmt.Errorf("%w: %s %s: %d %s", ErrStatus, method, u, resp.StatusCode, bytes200(msg))
 }
 
 // bytes200 trims a response body for an error message.

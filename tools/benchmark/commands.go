@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -96,36 +97,48 @@ func loadConfigFrom(c *cli.Context, label string, readRatio float64) (loadConfig
 	return cfg, cfg.validate()
 }
 
-// probe samples the server process around a run when --pid is given.
+// probe samples this tool and, when --pid is given, the server around a run.
 type probe struct {
-	pid    int
-	proc   procReader
-	before procSample
+	pid        int // 0 = no server to sample
+	proc       procReader
+	start      time.Time
+	server     procSample
+	self       procSample
+	selfFailed bool // no /proc for this process: the tool's own figures are left out
 }
 
 func startProbe(pid int) (*probe, error) {
-	if pid == 0 {
-		return nil, nil
-	}
 	p := &probe{pid: pid, proc: procReader{root: procRoot}}
-	s, err := p.proc.sample(pid)
-	if err != nil {
-		return nil, fmt.Errorf("--pid: %w", err)
+	if pid != 0 {
+		s, err := p.proc.sample(pid)
+		if err != nil {
+			return nil, fmt.Errorf("--pid: %w", err)
+		}
+		p.server = s
 	}
-	p.before = s
+	s, err := p.proc.sample(os.Getpid())
+	p.self, p.selfFailed = s, err != nil
+	p.start = time.Now()
 	return p, nil
 }
 
-// finish samples again and reports usage over n requests; a nil probe reports nil.
-func (p *probe) finish(n int64) (*serverReport, error) {
-	if p == nil {
-		return nil, nil
+// finish samples again and reports usage over n requests; either report is nil when it
+// could not be sampled.
+func (p *probe) finish(n int64) (server, client *procReport, err error) {
+	wall := time.Since(p.start)
+	if p.pid != 0 {
+		after, err := p.proc.sample(p.pid)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--pid: %w", err)
+		}
+		server = usage(p.pid, p.server, after, n, wall)
 	}
-	after, err := p.proc.sample(p.pid)
-	if err != nil {
-		return nil, fmt.Errorf("--pid: %w", err)
+	if !p.selfFailed {
+		if after, err := p.proc.sample(os.Getpid()); err == nil {
+			client = usage(os.Getpid(), p.self, after, n, wall)
+		}
 	}
-	return usage(p.pid, p.before, after, n), nil
+	return server, client, nil
 }
 
 // runLoadCommand is the body of put, get and mixed.
@@ -154,7 +167,7 @@ func runLoadCommand(c *cli.Context, scenario string, readRatio float64, prefill 
 		return err
 	}
 	rep := loadReport(scenario, cfg, res)
-	if rep.Server, err = p.finish(res.Requests); err != nil {
+	if rep.Server, rep.Client, err = p.finish(res.Requests); err != nil {
 		return err
 	}
 	return rep.write(c.App.Writer, c.Bool(flagJSON))

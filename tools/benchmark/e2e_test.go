@@ -73,6 +73,9 @@ func TestGetPrefillsQuorumAndReportsServer(t *testing.T) {
 	if rep.Server == nil || rep.Server.PID != os.Getpid() || rep.Server.RSSAfter <= 0 {
 		t.Errorf("server report = %+v, want this process's figures", rep.Server)
 	}
+	if rep.Client == nil || rep.Client.PID != os.Getpid() {
+		t.Errorf("client report = %+v, want this process's figures", rep.Client)
+	}
 }
 
 func TestGetMissingKeysCountErrors(t *testing.T) {
@@ -177,7 +180,7 @@ func TestRestartTimesFirstRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strings.TrimSpace(ports.String())
-	cmd := fmt.Sprintf("env %s=%s %s", fakeServerEnv, addr, os.Args[0])
+	cmd := fmt.Sprintf("env %s=%s '%s'", fakeServerEnv, addr, os.Args[0])
 	rep := runApp(t, "restart", "--endpoints", "http://"+addr, "--cmd", cmd, "--rounds", "2", "--json")
 	if rep.Restart == nil || len(rep.Restart.TimesMs) != 2 || rep.Latency.Count != 2 {
 		t.Fatalf("restart report = %+v, want 2 rounds", rep.Restart)
@@ -224,6 +227,8 @@ func TestParseEndpoints(t *testing.T) {
 		{name: "empty", in: " , ", wantErr: true},
 		{name: "no scheme", in: "127.0.0.1:2379", wantErr: true},
 		{name: "wrong scheme", in: "unix:///x", wantErr: true},
+		{name: "https unsupported", in: "https://a:1", wantErr: true},
+		{name: "path", in: "http://a:1/v2", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

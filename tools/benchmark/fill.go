@@ -49,7 +49,7 @@ func fillCommand() *cli.Command {
 				return err
 			}
 			rep := loadReport("fill", cfg, res)
-			if rep.Server, err = p.finish(res.Requests); err != nil {
+			if rep.Server, rep.Client, err = p.finish(res.Requests); err != nil {
 				return err
 			}
 			rep.Fill = &fillReport{Keys: n, ValSize: cfg.ValSize}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,19 +93,29 @@ func runLoad(ctx context.Context, cfg loadConfig) (loadResult, error) {
 	if err := cfg.validate(); err != nil {
 		return loadResult{}, err
 	}
-	transports := make([]*http.Transport, cfg.Clients)
-	shared := cfg.Conns > 0 && cfg.Conns < cfg.Clients
-	if shared {
-		transports = transports[:cfg.Conns]
+	// Per endpoint, either each client owns one connection, or all clients share --conns
+	// connections and queue for them.
+	var shared []*connPool
+	owned := make([][]*connPool, cfg.Clients)
+	if cfg.Conns > 0 && cfg.Conns < cfg.Clients {
+		shared = newPools(cfg.Endpoints, cfg.Conns)
 	}
-	for i := range transports {
-		// One connection per endpoint per transport: with shared transports, clients queue
-		// for the connections instead of opening more.
-		transports[i] = newTransport(1)
+	for c := range owned {
+		owned[c] = shared
+		if shared == nil {
+			owned[c] = newPools(cfg.Endpoints, 1)
+		}
 	}
 	defer func() {
-		for _, t := range transports {
-			t.CloseIdleConnections()
+		for _, p := range shared {
+			p.closeAll()
+		}
+		if shared == nil {
+			for _, pools := range owned {
+				for _, p := range pools {
+					p.closeAll()
+				}
+			}
 		}
 	}()
 
@@ -135,7 +144,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (loadResult, error) {
 	var wg sync.WaitGroup
 	for c := range cfg.Clients {
 		gets[c], puts[c] = newHistogram(), newHistogram()
-		cl := newV2Client(transports[c%len(transports)], cfg.Endpoints, c, cfg.Quorum, cfg.Timeout)
+		cl := newV2Client(owned[c], c, cfg.Quorum, cfg.Timeout)
 		rng := rand.New(rand.NewPCG(uint64(c), uint64(start.UnixNano())))
 		wg.Go(func() {
 			for {

@@ -102,3 +102,18 @@ func parseStatusRSS(status []byte) (int64, error) {
 	}
 	return 0, fmt.Errorf("%w: status has no VmRSS line", ErrProcFormat)
 }
+
+// alive reports whether pid exists and is not a zombie (a child that exited and was not
+// yet reaped keeps its /proc entry with state Z).
+func (p procReader) alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join(p.root, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return false
+	}
+	f := bytes.Fields(stat[end+1:])
+	return len(f) > 0 && string(f[0]) != "Z" && string(f[0]) != "X"
+}

@@ -93,3 +93,24 @@ func TestParseStatusRSS(t *testing.T) {
 		})
 	}
 }
+
+func TestProcReaderAlive(t *testing.T) {
+	tests := []struct {
+		name string
+		root string
+		pid  int
+		want bool
+	}{
+		{name: "fake sleeping", root: "testdata/proc", pid: 4242, want: true},
+		{name: "fake zombie", root: "testdata/proc", pid: 4343, want: false},
+		{name: "missing", root: "testdata/proc", pid: 1, want: false},
+		{name: "self", root: "/proc", pid: os.Getpid(), want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (procReader{root: tt.root}).alive(tt.pid); got != tt.want {
+				t.Errorf("alive(%d) = %v, want %v", tt.pid, got, tt.want)
+			}
+		})
+	}
+}

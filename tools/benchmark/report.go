@@ -21,7 +21,8 @@ type report struct {
 	QPS        float64              `json:"qps"`
 	Latency    latencySummary       `json:"latency"`
 	Ops        map[string]opSummary `json:"ops,omitempty"`
-	Server     *serverReport        `json:"server,omitempty"`
+	Server     *procReport          `json:"server,omitempty"`
+	Client     *procReport          `json:"client,omitempty"`
 	Watch      *watchReport         `json:"watch,omitempty"`
 	Fill       *fillReport          `json:"fill,omitempty"`
 	Restart    *restartReport       `json:"restart,omitempty"`
@@ -44,11 +45,12 @@ type opSummary struct {
 	Latency  latencySummary `json:"latency"`
 }
 
-// serverReport is what /proc told about the server over the run.
-type serverReport struct {
+// procReport is what /proc told about a process (the server, or this tool) over the run.
+type procReport struct {
 	PID             int     `json:"pid"`
 	CPUms           float64 `json:"cpu_ms"`
 	CPUusPerRequest float64 `json:"cpu_us_per_request"`
+	CPUCores        float64 `json:"cpu_cores"` // CPU time over wall time: 1 = one core busy throughout
 	RSSBefore       int64   `json:"rss_before_bytes"`
 	RSSAfter        int64   `json:"rss_after_bytes"`
 }
@@ -89,13 +91,16 @@ func summarize(h *histogram) latencySummary {
 	}
 }
 
-// usage computes the server report from samples taken before and after a run of n
-// requests.
-func usage(pid int, before, after procSample, n int64) *serverReport {
+// usage computes a process report from samples taken before and after a run of n
+// requests that lasted wall.
+func usage(pid int, before, after procSample, n int64, wall time.Duration) *procReport {
 	cpu := after.CPU - before.CPU
-	r := &serverReport{PID: pid, CPUms: ms(cpu), RSSBefore: before.RSS, RSSAfter: after.RSS}
+	r := &procReport{PID: pid, CPUms: ms(cpu), RSSBefore: before.RSS, RSSAfter: after.RSS}
 	if n > 0 {
 		r.CPUusPerRequest = float64(cpu) / float64(time.Microsecond) / float64(n)
+	}
+	if wall > 0 {
+		r.CPUCores = float64(cpu) / float64(wall)
 	}
 	return r
 }
@@ -169,8 +174,11 @@ func (r report) write(w io.Writer, asJSON bool) error {
 		line("rss at read", "%v bytes", rs.RSSAtRead)
 	}
 	if s := r.Server; s != nil {
-		line("server cpu", "%.0f ms, %.1f µs per request (pid %d)", s.CPUms, s.CPUusPerRequest, s.PID)
+		line("server cpu", "%.0f ms, %.1f µs per request, %.2f cores (pid %d)", s.CPUms, s.CPUusPerRequest, s.CPUCores, s.PID)
 		line("server rss", "%s → %s", mib(s.RSSBefore), mib(s.RSSAfter))
+	}
+	if cl := r.Client; cl != nil {
+		line("tool cpu", "%.0f ms, %.1f µs per request, %.2f cores", cl.CPUms, cl.CPUusPerRequest, cl.CPUCores)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -78,6 +78,7 @@ func readyCommand() *cli.Command {
 			endpointsFlag(),
 			&cli.StringFlag{Name: flagKey, Value: "/", Usage: "key to read"},
 			&cli.DurationFlag{Name: flagTimeout, Value: 30 * time.Second, Usage: "give up after this long"},
+			&cli.IntFlag{Name: flagPID, Usage: "server pid: give up as soon as it has exited"},
 		},
 		Action: func(c *cli.Context) error {
 			eps, err := parseEndpoints(c.String(flagEndpoints))
@@ -89,8 +90,14 @@ func readyCommand() *cli.Command {
 			tr := newTransport(1)
 			defer tr.CloseIdleConnections()
 			hc := &http.Client{Transport: tr}
+			var exited chan struct{}
+			if pid := c.Int(flagPID); pid != 0 {
+				exited = make(chan struct{})
+				stop := watchExit(procReader{root: procRoot}, pid, exited)
+				defer stop()
+			}
 			for _, ep := range eps {
-				if err := pollServed(ctx, hc, ep+"/v2/keys"+c.String(flagKey), 20*time.Millisecond, nil); err != nil {
+				if err := pollServed(ctx, hc, ep+"/v2/keys"+c.String(flagKey), 20*time.Millisecond, exited); err != nil {
 					return err
 				}
 			}
@@ -128,4 +135,29 @@ func freePorts(w io.Writer, n int) error {
 		fmt.Fprintln(w, l.Addr().(*net.TCPAddr).Port)
 	}
 	return nil
+}
+
+// watchExit closes exitedc once pid is gone, checking every 20 ms, until stop is called.
+func watchExit(proc procReader, pid int, exitedc chan<- struct{}) (stop func()) {
+	stopc, donec := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(donec)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopc:
+				return
+			case <-tick.C:
+				if !proc.alive(pid) {
+					close(exitedc)
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stopc)
+		<-donec
+	}
 }

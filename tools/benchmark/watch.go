@@ -65,19 +65,21 @@ func runWatch(ctx context.Context, cfg watchConfig) (watchResult, error) {
 	}
 	// Each watcher keeps its own transport, hence its own connection, across rounds.
 	clients := make([]*http.Client, cfg.Watchers)
-	transports := make([]*http.Transport, cfg.Watchers+1)
+	transports := make([]*http.Transport, cfg.Watchers)
 	for i := range transports {
 		transports[i] = newTransport(1)
+		clients[i] = &http.Client{Transport: transports[i]}
 	}
+	writerPools := newPools(cfg.Endpoints, 1)
 	defer func() {
 		for _, t := range transports {
 			t.CloseIdleConnections()
 		}
+		for _, p := range writerPools {
+			p.closeAll()
+		}
 	}()
-	for i := range clients {
-		clients[i] = &http.Client{Transport: transports[i]}
-	}
-	writer := newV2Client(transports[cfg.Watchers], cfg.Endpoints, 0, false, cfg.Timeout)
+	writer := newV2Client(writerPools, 0, false, cfg.Timeout)
 
 	res := watchResult{Latency: newHistogram(), Fanout: newHistogram(), Put: newHistogram()}
 	var errs errorTally
@@ -104,12 +106,14 @@ func runWatch(ctx context.Context, cfg watchConfig) (watchResult, error) {
 func watchRound(ctx context.Context, cfg watchConfig, round int, clients []*http.Client,
 	writer *v2Client, res *watchResult, errs *errorTally) (int, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
 	value := roundValue(round, cfg.ValSize)
 	registered := make(chan error, len(clients))
 	delivered := make(chan delivery, len(clients))
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	for i, hc := range clients {
 		u := cfg.Endpoints[i%len(cfg.Endpoints)] + "/v2/keys" + cfg.Key + "?wait=true"
 		wg.Go(func() { watchOnce(ctx, hc, u, cfg.Key, value, registered, delivered) })
@@ -266,7 +270,7 @@ func watchCommand() *cli.Command {
 					Put:      summarize(res.Put),
 				},
 			}
-			if rep.Server, err = p.finish(res.Events); err != nil {
+			if rep.Server, rep.Client, err = p.finish(res.Events); err != nil {
 				return err
 			}
 			return rep.write(c.App.Writer, c.Bool(flagJSON))
