@@ -35,4 +35,6 @@ func mountPprof(r chi.Router) {
 	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	r.HandleFunc("/debug/pprof/*", pprof.Index) // the index and every named profile
+	// ServeMux, which the reference uses, redirects a subtree's bare name to the subtree.
+	r.Handle("/debug/pprof", http.RedirectHandler("/debug/pprof/", http.StatusMovedPermanently))
 }

@@ -32,7 +32,7 @@ func New(cfg Config) (http.Handler, error) {
 	st := &statsHandler{srv: cfg.Server, kv: cfg.KV, hdr: hdr, bufs: bufs}
 	basic := &basicHandler{
 		srv: cfg.Server, version: cfg.Version, hdr: hdr,
-		healthOK: m.healthOK, healthFailed: m.healthFailed, healthTimeout: healthTimeout,
+		healthOK: m.healthOK, healthFailed: m.healthFailed,
 	}
 
 	r := chi.NewRouter()

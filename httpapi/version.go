@@ -13,12 +13,11 @@ import (
 
 // basicHandler serves /version and /health (SPEC §5).
 type basicHandler struct {
-	srv           Server
-	version       string
-	hdr           *headers
-	healthOK      prometheus.Counter
-	healthFailed  prometheus.Counter
-	healthTimeout time.Duration
+	srv          Server
+	version      string
+	hdr          *headers
+	healthOK     prometheus.Counter
+	healthFailed prometheus.Counter
 }
 
 // healthTimeout is how long /health waits for its quorum read, as in the reference.
@@ -59,7 +58,7 @@ func (h *basicHandler) check(ctx context.Context) error {
 	if h.srv.Leader() == 0 {
 		return errNoLeader
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.healthTimeout)
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
 	return h.srv.LinearizableRead(ctx)
 }

@@ -212,3 +212,48 @@ func TestWatchOverflowEndsResponse(t *testing.T) {
 		t.Errorf("events written = %d, want 3 (two, then the queued one)", got)
 	}
 }
+
+// TestWatchMatching covers SPEC §10.7 and §10.10 over HTTP: a non-recursive watch on a
+// directory ignores its children but gets the directory's own deletion, a watcher below a
+// deleted directory gets the directory's event, and refreshes are invisible.
+func TestWatchMatching(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.do(t, "PUT", "/v2/keys/d/sub/leaf?value=1&ttl=100", "") // 1
+	dirWatch, _ := openWatch(t, ta, "/v2/keys/d?wait=true")
+	leafWatch, _ := openWatch(t, ta, "/v2/keys/d/sub/leaf?wait=true")
+	waitFor(t, "two watchers", func() bool { return watchers(ta) == 2 })
+
+	ta.do(t, "PUT", "/v2/keys/d/sub/leaf?refresh=true&ttl=200", "") // 2: invisible
+	ta.do(t, "PUT", "/v2/keys/d/other?value=2", "")                 // 3: a child, not d itself
+	ta.do(t, "DELETE", "/v2/keys/d?recursive=true", "")             // 4
+	want := `{"action":"delete","node":{"key":"/d","dir":true,"modifiedIndex":4,"createdIndex":1},"prevNode":{"key":"/d","dir":true,"modifiedIndex":1,"createdIndex":1}}` + "\n"
+	for name, res := range map[string]*http.Response{"directory": dirWatch, "leaf": leafWatch} {
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != want {
+			t.Errorf("%s watcher got %q, want %q", name, body, want)
+		}
+	}
+}
+
+// TestWatchEndsOnRecovery checks that a watch whose watcher the store ends (recovery from a
+// snapshot: error 400) simply ends: the status line is out already.
+func TestWatchEndsOnRecovery(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.do(t, "PUT", "/v2/keys/k?value=1", "")
+	snap, err := ta.srv.st.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := openWatch(t, ta, "/v2/keys/k?wait=true&stream=true")
+	waitFor(t, "the watcher", func() bool { return watchers(ta) == 1 })
+	if err := ta.srv.st.Recover(snap); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	if err != nil || len(body) != 0 {
+		t.Errorf("watch body after recovery = %q, %v; want an empty, complete body", body, err)
+	}
+}
