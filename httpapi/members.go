@@ -62,7 +62,7 @@ func (h *membersHandler) get(w http.ResponseWriter, sub string) {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = ms[i].AppendJSON(buf)
+			buf = appendMember(buf, ms[i])
 		}
 		writeJSON(w, http.StatusOK, append(buf, "]}\n"...))
 	case "leader":
@@ -71,10 +71,22 @@ func (h *membersHandler) get(w http.ResponseWriter, sub string) {
 			writeMessage(w, http.StatusServiceUnavailable, "During election")
 			return
 		}
-		writeJSON(w, http.StatusOK, append(m.AppendJSON(nil), '\n'))
+		writeJSON(w, http.StatusOK, append(appendMember(nil, m), '\n'))
 	default:
 		writeMessage(w, http.StatusNotFound, "Not found")
 	}
+}
+
+// appendMember appends the member's JSON. A member added but not started has no client
+// URLs yet; the reference shows them as [] (SPEC §4), never null.
+func appendMember(buf []byte, m members.Member) []byte {
+	if m.PeerURLs == nil {
+		m.PeerURLs = []string{}
+	}
+	if m.ClientURLs == nil {
+		m.ClientURLs = []string{}
+	}
+	return m.AppendJSON(buf)
 }
 
 // leader returns the current leader's member, false during an election.
@@ -106,7 +118,7 @@ func (h *membersHandler) add(ctx context.Context, w http.ResponseWriter, r *http
 	case err != nil:
 		h.internalError(w, r, "add member failed", err)
 	default:
-		writeJSON(w, http.StatusCreated, append(m.AppendJSON(nil), '\n'))
+		writeJSON(w, http.StatusCreated, append(appendMember(nil, m), '\n'))
 	}
 }
 
