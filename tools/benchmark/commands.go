@@ -158,19 +158,28 @@ func runLoadCommand(c *cli.Context, scenario string, readRatio float64, prefill 
 			return fmt.Errorf("prefill: %d of %d writes failed, first: %s", res.Errors, res.Requests, res.FirstError)
 		}
 	}
-	p, err := startProbe(c.Int(flagPID))
+	rep, _, err := measureLoad(c, scenario, cfg)
 	if err != nil {
-		return err
-	}
-	res, err := runLoad(c.Context, cfg)
-	if err != nil {
-		return err
-	}
-	rep := loadReport(scenario, cfg, res)
-	if rep.Server, rep.Client, err = p.finish(res.Requests); err != nil {
 		return err
 	}
 	return rep.write(c.App.Writer, c.Bool(flagJSON))
+}
+
+// measureLoad runs cfg with the processes sampled around it and reports the run.
+func measureLoad(c *cli.Context, scenario string, cfg loadConfig) (report, loadResult, error) {
+	p, err := startProbe(c.Int(flagPID))
+	if err != nil {
+		return report{}, loadResult{}, err
+	}
+	res, err := runLoad(c.Context, cfg)
+	if err != nil {
+		return report{}, loadResult{}, err
+	}
+	rep := loadReport(scenario, cfg, res)
+	if rep.Server, rep.Client, err = p.finish(res.Requests); err != nil {
+		return report{}, loadResult{}, err
+	}
+	return rep, res, nil
 }
 
 func putCommand() *cli.Command {

@@ -15,7 +15,10 @@
 //	ports    print free TCP ports on 127.0.0.1 (used by compare.sh)
 //
 // Every client owns one keep-alive connection per endpoint (or --conns connections are
-// shared by all clients) and walks the endpoints round-robin, one request at a time.
+// shared by all clients) and walks the endpoints round-robin, one request at a time. The
+// load loops and the watchers speak HTTP/1.1 through a small client of their own
+// (httpconn.go), so that the tool, pinned to one core, outruns the server it measures;
+// each report gives the tool's own CPU use to check that, and --cpuprofile profiles it.
 // Progress goes to stderr once a second; results go to stdout, as text or with --json as
 // one JSON object. compare.sh beside this file runs the target scenarios against
 // both servers and prints a markdown table.

@@ -158,6 +158,19 @@ func TestWatchFanOut(t *testing.T) {
 	}
 }
 
+func TestWatchRegistrationRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("busy"))
+	}))
+	t.Cleanup(srv.Close)
+	rep := runApp(t, "watch", "--endpoints", srv.URL, "--watchers", "5", "--rounds", "2", "--json")
+	if rep.Requests != 0 || rep.Errors != 10 || !strings.Contains(rep.FirstError, "503") {
+		t.Errorf("watch against a refusing server: events %d, errors %d, first %q; want 0, 10, a 503",
+			rep.Requests, rep.Errors, rep.FirstError)
+	}
+}
+
 func TestFillReportsBytesPerKey(t *testing.T) {
 	f, url := startFake(t)
 	rep := runApp(t, "fill", "--endpoints", url, "--keys", "300", "--val-size", "256",

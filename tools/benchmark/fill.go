@@ -40,16 +40,8 @@ func fillCommand() *cli.Command {
 				Progress:  c.App.ErrWriter,
 				Label:     "fill",
 			}
-			p, err := startProbe(c.Int(flagPID))
+			rep, res, err := measureLoad(c, "fill", cfg)
 			if err != nil {
-				return err
-			}
-			res, err := runLoad(c.Context, cfg)
-			if err != nil {
-				return err
-			}
-			rep := loadReport("fill", cfg, res)
-			if rep.Server, rep.Client, err = p.finish(res.Requests); err != nil {
 				return err
 			}
 			rep.Fill = &fillReport{Keys: n, ValSize: cfg.ValSize}

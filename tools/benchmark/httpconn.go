@@ -60,65 +60,97 @@ func (c *httpConn) roundTrip(req []byte, deadline time.Time) (response, error) {
 func (c *httpConn) close() { c.conn.Close() }
 
 func (c *httpConn) readResponse() (response, error) {
+	h, err := c.readHead()
+	if err != nil {
+		return response{}, err
+	}
+	keep := h.Status >= 300
+	body, err := c.readBody(&h, keep)
+	if err != nil {
+		return response{}, err
+	}
+	resp := response{Status: h.Status, Close: h.Close}
+	if keep {
+		resp.Body = body
+	}
+	return resp, nil
+}
+
+// head is a response's status line and the headers that matter here.
+type head struct {
+	Status    int
+	Close     bool  // the server will close the connection
+	length    int64 // Content-Length, -1 when absent
+	chunked   bool
+	EtcdIndex string // X-Etcd-Index
+}
+
+// readHead reads the status line and the headers.
+func (c *httpConn) readHead() (head, error) {
 	line, err := c.readLine()
 	if err != nil {
-		return response{}, fmt.Errorf("read status: %w", err)
+		return head{}, fmt.Errorf("read status: %w", err)
 	}
 	// "HTTP/1.1 200 OK"
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return response{}, fmt.Errorf("%w: status line %q", ErrProtocol, line)
+		return head{}, fmt.Errorf("%w: status line %q", ErrProtocol, line)
 	}
 	status, err := strconv.Atoi(string(line[9:12]))
 	if err != nil {
-		return response{}, fmt.Errorf("%w: status line %q", ErrProtocol, line)
+		return head{}, fmt.Errorf("%w: status line %q", ErrProtocol, line)
 	}
-	resp := response{Status: status, Close: line[7] == '0'} // HTTP/1.0 closes by default
-	keepBody := status >= 300
-	length, chunked := int64(-1), false
+	h := head{Status: status, Close: line[7] == '0', length: -1} // HTTP/1.0 closes by default
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return response{}, fmt.Errorf("read header: %w", err)
+			return head{}, fmt.Errorf("read header: %w", err)
 		}
 		if len(line) == 0 {
-			break
+			return h, nil
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			return response{}, fmt.Errorf("%w: header %q", ErrProtocol, line)
+			return head{}, fmt.Errorf("%w: header %q", ErrProtocol, line)
 		}
 		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
-				return response{}, fmt.Errorf("%w: Content-Length %q", ErrProtocol, value)
+			if h.length, err = strconv.ParseInt(string(value), 10, 64); err != nil || h.length < 0 {
+				return head{}, fmt.Errorf("%w: Content-Length %q", ErrProtocol, value)
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
+			h.chunked = bytes.EqualFold(value, []byte("chunked"))
 		case bytes.EqualFold(name, []byte("Connection")):
-			resp.Close = resp.Close || bytes.EqualFold(value, []byte("close"))
+			h.Close = h.Close || bytes.EqualFold(value, []byte("close"))
+		case bytes.EqualFold(name, []byte("X-Etcd-Index")):
+			h.EtcdIndex = string(value)
 		}
 	}
+}
+
+// readBody consumes the body h announces and returns it when keep is set (valid until the
+// next read). A body delimited by the connection's end marks h to close.
+func (c *httpConn) readBody(h *head, keep bool) ([]byte, error) {
 	c.body = c.body[:0]
+	var err error
 	switch {
-	case status/100 == 1 || status == 204 || status == 304:
+	case h.Status/100 == 1 || h.Status == 204 || h.Status == 304:
 		// No body by definition.
-	case chunked:
-		err = c.readChunked(keepBody)
-	case length >= 0:
-		err = c.readN(length, keepBody)
+	case h.chunked:
+		err = c.readChunked(keep)
+	case h.length >= 0:
+		err = c.readN(h.length, keep)
 	default:
-		// Delimited by the server closing the connection.
-		resp.Close = true
-		err = c.readN(-1, keepBody)
+		h.Close = true
+		err = c.readN(-1, keep)
 	}
 	if err != nil {
-		return response{}, fmt.Errorf("read body: %w", err)
+		return nil, fmt.Errorf("read body: %w", err)
 	}
-	if keepBody {
-		resp.Body = c.body
+	if !keep {
+		return nil, nil
 	}
-	return resp, nil
+	return c.body, nil
 }
 
 // readLine returns one CRLF- or LF-terminated line without its terminator.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,17 +63,15 @@ func runWatch(ctx context.Context, cfg watchConfig) (watchResult, error) {
 	if err := cfg.validate(); err != nil {
 		return watchResult{}, err
 	}
-	// Each watcher keeps its own transport, hence its own connection, across rounds.
-	clients := make([]*http.Client, cfg.Watchers)
-	transports := make([]*http.Transport, cfg.Watchers)
-	for i := range transports {
-		transports[i] = newTransport(1)
-		clients[i] = &http.Client{Transport: transports[i]}
+	// Each watcher keeps its own connection across rounds, dialed when first needed.
+	watchers := make([]*watcher, cfg.Watchers)
+	for i := range watchers {
+		watchers[i] = &watcher{hostport: strings.TrimPrefix(cfg.Endpoints[i%len(cfg.Endpoints)], "http://")}
 	}
 	writerPools := newPools(cfg.Endpoints, 1)
 	defer func() {
-		for _, t := range transports {
-			t.CloseIdleConnections()
+		for _, w := range watchers {
+			w.drop()
 		}
 		for _, p := range writerPools {
 			p.closeAll()
@@ -88,7 +86,7 @@ func runWatch(ctx context.Context, cfg watchConfig) (watchResult, error) {
 		if err := ctx.Err(); err != nil {
 			return watchResult{}, fmt.Errorf("watch round %d: %w", round, err)
 		}
-		n, fanout := watchRound(ctx, cfg, round, clients, writer, &res, &errs)
+		n, fanout := watchRound(ctx, cfg, round, watchers, writer, &res, &errs)
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "watch: round %d/%d  %d/%d events  last after %v\n",
 				round+1, cfg.Rounds, n, cfg.Watchers, fanout.Round(time.Microsecond))
@@ -103,25 +101,27 @@ func runWatch(ctx context.Context, cfg watchConfig) (watchResult, error) {
 // watchRound registers every watcher, sends one PUT once all are registered and collects
 // the deliveries. It returns how many watchers got the event and when the last one did,
 // counted from the PUT.
-func watchRound(ctx context.Context, cfg watchConfig, round int, clients []*http.Client,
+func watchRound(ctx context.Context, cfg watchConfig, round int, watchers []*watcher,
 	writer *v2Client, res *watchResult, errs *errorTally) (int, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	value := roundValue(round, cfg.ValSize)
-	registered := make(chan error, len(clients))
-	delivered := make(chan delivery, len(clients))
+	registered := make(chan error, len(watchers))
+	delivered := make(chan delivery, len(watchers))
 	var wg sync.WaitGroup
 	defer func() {
-		cancel()
+		// Every watcher ends by the round's deadline; waiting before cancel keeps a
+		// cancellation from touching a connection the next round uses.
 		wg.Wait()
+		cancel()
 	}()
-	for i, hc := range clients {
-		u := cfg.Endpoints[i%len(cfg.Endpoints)] + "/v2/keys" + cfg.Key + "?wait=true"
-		wg.Go(func() { watchOnce(ctx, hc, u, cfg.Key, value, registered, delivered) })
+	req := "GET /v2/keys" + cfg.Key + "?wait=true HTTP/1.1\r\nHost: "
+	for _, w := range watchers {
+		wg.Go(func() { w.watchOnce(ctx, req, cfg.Key, value, registered, delivered) })
 	}
-	// Every watcher reports its registration exactly once (the round's deadline ends a hung
-	// request), and a registered one later reports its delivery exactly once.
+	// Every watcher reports its registration exactly once, and a registered one later
+	// reports its delivery exactly once.
 	live := 0
-	for range clients {
+	for range watchers {
 		if err := <-registered; err != nil {
 			errs.add(err)
 			continue
@@ -156,38 +156,72 @@ func watchRound(ctx context.Context, cfg watchConfig, round int, clients []*http
 		return 0, 0
 	}
 	fanout := last.Sub(t0)
-	if got == len(clients) {
+	if got == len(watchers) {
 		res.Fanout.Record(fanout)
 	}
 	return got, fanout
 }
 
-// watchOnce long-polls u. Response headers mean the server has registered the watch (etcd
-// flushes them before waiting, SPEC 3); the body is the event.
-func watchOnce(ctx context.Context, hc *http.Client, u, key, value string,
+// watcher is one long-polling client with its own connection.
+type watcher struct {
+	hostport string
+	conn     *httpConn // nil until dialed, and after a failure
+}
+
+func (w *watcher) drop() {
+	if w.conn != nil {
+		w.conn.close()
+		w.conn = nil
+	}
+}
+
+// watchOnce long-polls the key; req is the request up to its Host header's value. The
+// response's headers mean the server has registered the watch (etcd flushes them before
+// waiting, SPEC 3); its body is the event.
+func (w *watcher) watchOnce(ctx context.Context, req, key, value string,
 	registered chan<- error, delivered chan<- delivery) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		registered <- fmt.Errorf("build watch: %w", err)
+	if w.conn == nil {
+		c, err := dialHTTP(ctx, w.hostport)
+		if err != nil {
+			registered <- fmt.Errorf("watch: %w", err)
+			return
+		}
+		w.conn = c
+	}
+	reusable := false
+	// The round's deadline bounds every read; its cancellation interrupts them.
+	deadline, _ := ctx.Deadline()
+	c := w.conn
+	interrupt := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	defer func() {
+		if !interrupt() || !reusable {
+			w.drop() // the interruption may still be under way: do not reuse
+		}
+	}()
+	if err := c.conn.SetDeadline(deadline); err != nil {
+		registered <- fmt.Errorf("watch: %w", err)
 		return
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		registered <- fmt.Errorf("watch %s: %w", u, err)
+	if _, err := io.WriteString(w.conn.conn, req+w.hostport+"\r\n\r\n"); err != nil {
+		registered <- fmt.Errorf("watch on %s: write: %w", w.hostport, err)
 		return
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Etcd-Index") == "" {
-		msg, _ := io.ReadAll(resp.Body)
-		registered <- fmt.Errorf("%w: watch %s: %d (X-Etcd-Index %q) %s", ErrStatus, u,
-			resp.StatusCode, resp.Header.Get("X-Etcd-Index"), bytes200(msg))
+	h, err := c.readHead()
+	if err != nil {
+		registered <- fmt.Errorf("watch on %s: %w", w.hostport, err)
+		return
+	}
+	if h.Status != 200 || h.EtcdIndex == "" {
+		body, _ := c.readBody(&h, true)
+		registered <- fmt.Errorf("%w: watch on %s: %d (X-Etcd-Index %q) %s", ErrStatus, w.hostport,
+			h.Status, h.EtcdIndex, bytes200(body))
 		return
 	}
 	registered <- nil
-	body, err := io.ReadAll(resp.Body)
+	body, err := c.readBody(&h, true)
 	at := time.Now()
 	if err != nil {
-		delivered <- delivery{err: fmt.Errorf("watch %s: read event: %w", u, err)}
+		delivered <- delivery{err: fmt.Errorf("watch on %s: %w", w.hostport, err)}
 		return
 	}
 	var ev struct {
@@ -198,14 +232,15 @@ func watchOnce(ctx context.Context, hc *http.Client, u, key, value string,
 		} `json:"node"`
 	}
 	if err := json.Unmarshal(body, &ev); err != nil {
-		delivered <- delivery{err: fmt.Errorf("watch %s: decode event %s: %w", u, bytes200(body), err)}
+		delivered <- delivery{err: fmt.Errorf("watch on %s: decode event %s: %w", w.hostport, bytes200(body), err)}
 		return
 	}
 	if ev.Node.Key != key || ev.Node.Value != value {
-		delivered <- delivery{err: fmt.Errorf("watch %s: got %s %q=%q, want the round's set", u,
+		delivered <- delivery{err: fmt.Errorf("watch on %s: got %s %q=%q, want the round's set", w.hostport,
 			ev.Action, ev.Node.Key, bytes200([]byte(ev.Node.Value)))}
 		return
 	}
+	reusable = !h.Close
 	delivered <- delivery{at: at}
 }
 
