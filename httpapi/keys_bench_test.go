@@ -14,6 +14,7 @@ import (
 func BenchmarkKeysHTTP(b *testing.B) {
 	ta := newTestAPI(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	// want 0 accepts any success (setup steps that may repeat).
 	do := func(b *testing.B, method, url string, want int) {
 		req, err := http.NewRequest(method, url, nil)
 		if err != nil {
@@ -25,7 +26,7 @@ func BenchmarkKeysHTTP(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		if res.StatusCode != want {
+		if res.StatusCode != want && (want != 0 || res.StatusCode >= 300) {
 			b.Fatalf("%s %s = %d, want %d", method, url, res.StatusCode, want)
 		}
 	}
@@ -33,13 +34,13 @@ func BenchmarkKeysHTTP(b *testing.B) {
 	b.Run("PUT", func(b *testing.B) {
 		b.ReportAllocs()
 		url := ta.http.URL + "/v2/keys/bench/put?value=" + value
-		do(b, "PUT", url, 201)
+		do(b, "PUT", url, 0)
 		for b.Loop() {
 			do(b, "PUT", url, 200)
 		}
 	})
 	b.Run("GET", func(b *testing.B) {
-		do(b, "PUT", ta.http.URL+"/v2/keys/bench/get?value="+value, 201)
+		do(b, "PUT", ta.http.URL+"/v2/keys/bench/get?value="+value, 0)
 		b.ReportAllocs()
 		url := ta.http.URL + "/v2/keys/bench/get"
 		for b.Loop() {
@@ -53,23 +54,24 @@ func BenchmarkKeysHTTP(b *testing.B) {
 func BenchmarkKeysHandler(b *testing.B) {
 	ta := newTestAPI(b)
 	value := strings.Repeat("v", 64)
+	// want 0 accepts any success (setup steps that may repeat).
 	serve := func(b *testing.B, method, target string, want int) {
 		w := httptest.NewRecorder()
 		ta.handler.ServeHTTP(w, httptest.NewRequest(method, target, nil))
-		if w.Code != want {
+		if w.Code != want && (want != 0 || w.Code >= 300) {
 			b.Fatalf("%s %s = %d, want %d", method, target, w.Code, want)
 		}
 	}
 	b.Run("PUT", func(b *testing.B) {
 		b.ReportAllocs()
 		target := "/v2/keys/bench/put?value=" + value
-		serve(b, "PUT", target, 201)
+		serve(b, "PUT", target, 0)
 		for b.Loop() {
 			serve(b, "PUT", target, 200)
 		}
 	})
 	b.Run("GET", func(b *testing.B) {
-		serve(b, "PUT", "/v2/keys/bench/get?value="+value, 201)
+		serve(b, "PUT", "/v2/keys/bench/get?value="+value, 0)
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, "GET", "/v2/keys/bench/get", 200)
@@ -77,7 +79,7 @@ func BenchmarkKeysHandler(b *testing.B) {
 	})
 	b.Run("GET-dir-100", func(b *testing.B) {
 		for i := range 100 {
-			serve(b, "PUT", "/v2/keys/bench/dir/k"+strconv.Itoa(i)+"?value="+value, 201)
+			serve(b, "PUT", "/v2/keys/bench/dir/k"+strconv.Itoa(i)+"?value="+value, 0)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
