@@ -177,15 +177,25 @@ func (s *Store) findLocked(key string) (n, last *node, code Code, cause string) 
 // Get reads the node at key: a file with its value, a directory with its visible children
 // (every level when recursive, sorted by key when sorted). EtcdIndex is the store index.
 func (s *Store) Get(key string, recursive, sorted bool) (*Event, error) {
-	key = cleanKey(key)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n, err := s.lookupLocked(key)
+	ev, err := s.Read(key, recursive, sorted)
 	if err != nil {
 		s.stats[statGetsFail].Add(1)
 		return nil, err
 	}
 	s.stats[statGetsSuccess].Add(1)
+	return ev, nil
+}
+
+// Read is Get for the server's own bookkeeping (membership records, for instance): it
+// leaves the get counters alone, so /v2/stats/store counts client reads only.
+func (s *Store) Read(key string, recursive, sorted bool) (*Event, error) {
+	key = cleanKey(key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, err := s.lookupLocked(key)
+	if err != nil {
+		return nil, err
+	}
 	return &Event{Action: ActionGet, Node: n.externTree(recursive, sorted, s.cfg.clock.Now()), EtcdIndex: s.index}, nil
 }
 
