@@ -78,6 +78,12 @@ var ignoredV3Flags = []string{
 	"grpc-keepalive-timeout", "max-concurrent-streams", "experimental-initial-corrupt-check",
 }
 
+// ignoredV3Bools are the ignored flags that take no value.
+var ignoredV3Bools = map[string]bool{
+	"enable-v2": true, "initial-election-tick-advance": true, "pre-vote": true,
+	"experimental-initial-corrupt-check": true,
+}
+
 // serverFlags defines the server's flags. Every flag is also read from ETCD_<FLAG> (see
 // applyEnv); the command line wins.
 func serverFlags() []cli.Flag {
@@ -108,7 +114,12 @@ func serverFlags() []cli.Flag {
 		&cli.UintFlag{Name: flagEventHistory, Value: 1000, Usage: "Number of events kept for watches with waitIndex (etcd2 addition; 1000 as etcd)."},
 	}
 	for _, name := range ignoredV3Flags {
-		fs = append(fs, &cli.StringFlag{Name: name, Hidden: true})
+		if ignoredV3Bools[name] {
+			// Bool, so that a bare --enable-v2 does not swallow the next argument.
+			fs = append(fs, &cli.BoolFlag{Name: name, Hidden: true})
+		} else {
+			fs = append(fs, &cli.StringFlag{Name: name, Hidden: true})
+		}
 	}
 	for _, f := range fs {
 		if sf, ok := f.(interface{ GetUsage() string }); ok && sf.GetUsage() != "" {
@@ -205,6 +216,10 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 		LogFormat:           c.String(flagLogFormat),
 		MaxRequestBytes:     c.Int64(flagMaxRequestBytes),
 		EventHistory:        int(c.Uint(flagEventHistory)),
+	}
+	if cfg.ForceNewCluster {
+		// TODO(#4): --force-new-cluster lands with cluster support.
+		return nil, fmt.Errorf("%w: --force-new-cluster is not supported yet", errConfig)
 	}
 	if cfg.DataDir == "${name}.etcd" {
 		cfg.DataDir = cfg.Name + ".etcd"

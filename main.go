@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +38,6 @@ func main() {
 // run is the whole program; it returns the exit code. Configuration problems are one line
 // on stderr and exit 1.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
-	code := 0
 	app := &cli.App{
 		Name:            "etcd",
 		Usage:           "the etcd2 server: the etcd v2 API, replicated with Raft",
@@ -84,23 +82,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			for _, f := range unusedFlagWarnings(c) {
 				lg.Warn().Str("flag", f).Msg("ignoring etcd v3 flag that has no meaning for a v2 server")
 			}
-			if err := serve(ctx, cfg, lg); err != nil {
-				lg.Error().Err(err).Msg("server failed")
-				code = 1
-			}
-			return nil
+			// A failure is returned, not logged: it ends as the one plain line below.
+			return serve(ctx, cfg, lg)
 		},
 	}
 	// The flag package accepts -name as well as --name, which scripts and client test
 	// suites rely on.
 	if err := app.RunContext(ctx, args); err != nil {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, errConfig.Error()+": ")
-		if !errors.Is(err, errConfig) {
-			msg = "etcd: " + msg
-		}
-		fmt.Fprintln(stderr, "etcd: "+strings.TrimPrefix(msg, "etcd: "))
+		msg := strings.TrimPrefix(err.Error(), errConfig.Error()+": ")
+		fmt.Fprintln(stderr, "etcd: "+msg)
 		return 1
 	}
-	return code
+	return 0
 }
