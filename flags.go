@@ -217,10 +217,6 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 		MaxRequestBytes:     c.Int64(flagMaxRequestBytes),
 		EventHistory:        int(c.Uint(flagEventHistory)),
 	}
-	if cfg.ForceNewCluster {
-		// TODO(#4): --force-new-cluster lands with cluster support.
-		return nil, fmt.Errorf("%w: --force-new-cluster is not supported yet", errConfig)
-	}
 	if cfg.DataDir == "${name}.etcd" {
 		cfg.DataDir = cfg.Name + ".etcd"
 	}

@@ -53,7 +53,7 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 	}
 	defer closeAll(metricsLns)
 
-	boot, err := bootstrap(cfg, walDir, lg)
+	boot, err := bootstrap(ctx, cfg, walDir, lg)
 	if err != nil {
 		return err
 	}
@@ -75,6 +75,7 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		MaxWALs:             cfg.MaxWALs,
 		StrictReconfigCheck: cfg.StrictReconfigCheck,
 		ClusterVersion:      clusterVersion,
+		ForceNewCluster:     cfg.ForceNewCluster,
 	})
 	if err != nil {
 		return err
@@ -105,12 +106,16 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		return err
 	}
 
-	var servers []*http.Server
+	var peerServers, clientServers []*http.Server
 	serveErrc := make(chan error, len(peerLns)+len(clientLns)+len(metricsLns))
 	start := func(lns []net.Listener, h http.Handler, what string) {
 		for _, ln := range lns {
 			srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
-			servers = append(servers, srv)
+			if what == "peers" {
+				peerServers = append(peerServers, srv)
+			} else {
+				clientServers = append(clientServers, srv)
+			}
 			lg.Info().Str("address", ln.Addr().String()).Msg("listening for " + what)
 			go func() {
 				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -129,7 +134,7 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		return stopErr(node)
 	case <-ctx.Done():
 		lg.Info().Msg("received signal before ready; shutting down")
-		return shutdown(lg, servers, watchesDone, node)
+		return shutdown(lg, clientServers, peerServers, watchesDone, node)
 	}
 	start(clientLns, handler, "client requests")
 	start(metricsLns, handler, "metrics")
@@ -138,28 +143,34 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 	select {
 	case <-ctx.Done():
 		lg.Info().Msg("received signal; shutting down")
-		return shutdown(lg, servers, watchesDone, node)
+		return shutdown(lg, clientServers, peerServers, watchesDone, node)
 	case <-node.Done():
-		shutdown(lg, servers, watchesDone, node)
+		shutdown(lg, clientServers, peerServers, watchesDone, node)
 		return stopErr(node)
 	case err := <-serveErrc:
-		shutdown(lg, servers, watchesDone, node)
+		shutdown(lg, clientServers, peerServers, watchesDone, node)
 		return err
 	}
 }
 
-// shutdown stops accepting requests, lets in-flight ones finish, then stops raft (which
-// syncs and closes the WAL). Open watches end first: they would hold Shutdown up.
-func shutdown(lg zerolog.Logger, servers []*http.Server, watchesDone chan struct{}, node *raft.Node) error {
+// shutdown stops accepting client requests and lets in-flight ones finish, then stops
+// raft (which ends the peer streams and syncs and closes the WAL), then the peer
+// listener. Open watches end first: they would hold the client shutdown up.
+func shutdown(lg zerolog.Logger, clients, peers []*http.Server, watchesDone chan struct{}, node *raft.Node) error {
 	close(watchesDone)
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	for _, srv := range servers {
+	for _, srv := range clients {
 		if err := srv.Shutdown(ctx); err != nil {
-			lg.Warn().Err(err).Msg("HTTP shutdown did not finish in time")
+			lg.Warn().Err(err).Msg("client HTTP shutdown did not finish in time")
 		}
 	}
 	node.Stop()
+	for _, srv := range peers {
+		if err := srv.Shutdown(ctx); err != nil {
+			lg.Warn().Err(err).Msg("peer HTTP shutdown did not finish in time")
+		}
+	}
 	lg.Info().Msg("stopped")
 	return nil
 }
@@ -181,7 +192,7 @@ const keysPrefix = "/1"
 
 // bootstrap computes the initial membership from the flags when the data dir holds no
 // WAL yet; on restart the flags are ignored (SPEC §8.2) and the WAL's identity is used.
-func bootstrap(cfg *serverConfig, walDir string, lg zerolog.Logger) (raft.Bootstrap, error) {
+func bootstrap(ctx context.Context, cfg *serverConfig, walDir string, lg zerolog.Logger) (raft.Bootstrap, error) {
 	if wal.Exist(walDir) {
 		lg.Info().Str("wal_dir", walDir).Msg("restarting member from existing data dir; ignoring --initial-* flags")
 		return raft.Bootstrap{}, nil
@@ -191,7 +202,7 @@ func bootstrap(cfg *serverConfig, walDir string, lg zerolog.Logger) (raft.Bootst
 		return raft.Bootstrap{}, err
 	}
 	if cfg.InitialClusterState == "existing" {
-		return raft.Bootstrap{}, errors.New("--initial-cluster-state existing is not supported yet (issue #4)")
+		return joinExisting(ctx, ic, cfg.Name, cfg.InitialAdvertisePeerURLs)
 	}
 	self, cid, ms, err := ic.Bootstrap(cfg.Name, cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken)
 	if err != nil {

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -54,8 +55,15 @@ type Config struct {
 	// ClusterVersion is what the leader records under /0/version on a new cluster.
 	ClusterVersion string
 
-	// Transport carries raft messages to peers. Nil is valid for a one-member cluster.
+	// Transport carries raft messages to peers. Nil means the built-in HTTP transport
+	// (raft/transport), whose handler PeerHandler returns; tests pass fakes.
 	Transport Transport
+	// PeerTLS is the client TLS configuration for https peer URLs.
+	PeerTLS *tls.Config
+
+	// ForceNewCluster makes a restarted member commit a configuration in which it is the
+	// only member (SPEC §8.2), keeping its data.
+	ForceNewCluster bool
 	// Now is the wall clock (sweeps, request IDs, member add times). Defaults to time.Now.
 	Now func() time.Time
 }
@@ -108,9 +116,6 @@ func (c *Config) validate() error {
 	}
 	if c.ClusterVersion == "" {
 		c.ClusterVersion = "3.4.0"
-	}
-	if c.Transport == nil {
-		c.Transport = nopTransport{}
 	}
 	return nil
 }

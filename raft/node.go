@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcd2/etcd2/members"
+	"github.com/etcd2/etcd2/raft/transport"
 	"github.com/etcd2/etcd2/stats"
 	"github.com/etcd2/etcd2/store"
 )
@@ -25,6 +27,7 @@ type Node struct {
 	node      etcdraft.Node
 	disk      *diskState
 	transport Transport
+	peerTr    *transport.Transport // the built-in transport, nil when cfg.Transport was given
 	cluster   *members.Cluster
 
 	id        members.ID
@@ -50,6 +53,9 @@ type Node struct {
 
 	leaderMu      sync.Mutex
 	leaderChanged chan struct{} // closed and replaced at every leader change
+
+	hbMu   sync.Mutex
+	hbSent map[uint64]time.Time // last heartbeat sent to each follower
 
 	serverStats *stats.ServerStats
 	leaderStats *stats.LeaderStats
@@ -85,6 +91,7 @@ func Start(cfg Config) (*Node, error) {
 		clusterID:     ds.clusterID,
 		waits:         newWaitRegistry(),
 		leaderChanged: make(chan struct{}),
+		hbSent:        map[uint64]time.Time{},
 		readyc:        make(chan struct{}),
 		stopc:         make(chan struct{}),
 		donec:         make(chan struct{}),
@@ -103,6 +110,13 @@ func Start(cfg Config) (*Node, error) {
 	if err := n.restoreState(); err != nil {
 		ds.wal.Close()
 		return nil, err
+	}
+	if n.transport == nil {
+		n.peerTr = transport.New(transport.Config{
+			ID: uint64(n.id), ClusterID: uint64(n.clusterID), Raft: transportRaft{n},
+			Logger: cfg.Logger, TLS: cfg.PeerTLS, OnRemoved: func() { n.fail(ErrRemoved) },
+		})
+		n.transport = n.peerTr
 	}
 
 	rc := &etcdraft.Config{
@@ -131,7 +145,13 @@ func Start(cfg Config) (*Node, error) {
 		}
 		n.node = etcdraft.StartNode(rc, peers)
 	}
-	for _, m := range n.cluster.Members() {
+	peers := n.cluster.Members()
+	if cfg.Bootstrap.Existing && !ds.restarted {
+		// A joining member learns the membership from the log; until then it needs the
+		// running members' addresses to answer the leader at all.
+		peers = cfg.Bootstrap.Members
+	}
+	for _, m := range peers {
 		if m.ID != n.id {
 			n.transport.AddPeer(uint64(m.ID), m.PeerURLs)
 		}
@@ -309,18 +329,35 @@ func (n *Node) Process(ctx context.Context, m raftpb.Message) error {
 	if n.cluster.IsRemoved(members.ID(m.From)) {
 		return fmt.Errorf("raft: message from removed member %s", members.ID(m.From))
 	}
-	if m.Type == raftpb.MsgApp {
+	switch m.Type {
+	case raftpb.MsgApp:
 		n.serverStats.RecvAppendReq(members.ID(m.From).String(), m.Size())
+	case raftpb.MsgHeartbeatResp:
+		n.recordHeartbeatResp(m.From)
 	}
 	return n.node.Step(ctx, m)
 }
 
 // ReportUnreachable and ReportSnapshot let the transport tell raft about delivery failures.
-func (n *Node) ReportUnreachable(id uint64) { n.node.ReportUnreachable(id) }
+func (n *Node) ReportUnreachable(id uint64) {
+	if n.IsLeader() {
+		n.leaderStats.Follower(members.ID(id).String()).Fail()
+	}
+	n.node.ReportUnreachable(id)
+}
 
 // ReportSnapshot reports the outcome of sending a snapshot to member id.
 func (n *Node) ReportSnapshot(id uint64, status etcdraft.SnapshotStatus) {
 	n.node.ReportSnapshot(id, status)
+}
+
+// PeerHandler serves the built-in transport's endpoints (mount under /raft/ on the peer
+// listener); nil when a custom Transport was configured.
+func (n *Node) PeerHandler() http.Handler {
+	if n.peerTr == nil {
+		return nil
+	}
+	return n.peerTr.Handler()
 }
 
 // SelfStats is the /v2/stats/self body.

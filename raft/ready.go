@@ -36,6 +36,9 @@ func (n *Node) run() {
 
 // shutdown releases what the Ready loop owns, once it has exited.
 func (n *Node) shutdown() {
+	if n.peerTr != nil {
+		n.peerTr.Stop()
+	}
 	n.node.Stop()
 	if err := n.disk.wal.Close(); err != nil {
 		n.lg.Error().Err(err).Msg("closing WAL")
@@ -146,6 +149,8 @@ func (n *Node) send(msgs []raftpb.Message) {
 			msgs[i].Snapshot.Metadata.ConfState = n.confState
 		case raftpb.MsgApp:
 			n.serverStats.SendAppendReq(msgs[i].Size())
+		case raftpb.MsgHeartbeat:
+			n.recordHeartbeatSent(msgs[i].To)
 		}
 	}
 	n.transport.Send(msgs)

@@ -94,6 +94,12 @@ func openDisk(cfg *Config) (*diskState, error) {
 		w.Close()
 		return nil, err
 	}
+	if cfg.ForceNewCluster {
+		if hs, ents, err = forceNewCluster(cfg, w, ds.memberID, ds.snapshot, hs, ents); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	if !etcdraft.IsEmptySnap(ds.snapshot) {
 		if err := ds.storage.ApplySnapshot(ds.snapshot); err != nil {
 			w.Close()

@@ -1,9 +1,13 @@
 package raft
 
-import "go.etcd.io/raft/v3/raftpb"
+import (
+	"go.etcd.io/raft/v3/raftpb"
 
-// Transport carries raft messages between members. The peer transport of a multi-member
-// cluster implements it; a one-member cluster needs none.
+	"github.com/etcd2/etcd2/members"
+)
+
+// Transport carries raft messages between members; raft/transport implements it over
+// HTTP, tests use fakes.
 type Transport interface {
 	// Send queues messages for delivery; it must not block the Ready loop.
 	Send(msgs []raftpb.Message)
@@ -12,9 +16,8 @@ type Transport interface {
 	UpdatePeer(id uint64, peerURLs []string)
 }
 
-type nopTransport struct{}
+// transportRaft is what the built-in transport delivers to: the node, with removal
+// checks by raw ID.
+type transportRaft struct{ *Node }
 
-func (nopTransport) Send([]raftpb.Message)       {}
-func (nopTransport) AddPeer(uint64, []string)    {}
-func (nopTransport) RemovePeer(uint64)           {}
-func (nopTransport) UpdatePeer(uint64, []string) {}
+func (t transportRaft) IsRemoved(id uint64) bool { return t.cluster.IsRemoved(members.ID(id)) }

@@ -67,6 +67,9 @@ func (t *Transport) checkStatus(resp *http.Response, peer uint64) error {
 		return nil
 	case http.StatusGone:
 		t.lg.Error().Str("peer_id", hexID(peer)).Msg("peer reports this member was removed from the cluster")
+		if t.cfg.OnRemoved != nil {
+			t.cfg.OnRemoved()
+		}
 		return ErrRemoved
 	case http.StatusPreconditionFailed:
 		t.lg.Warn().Str("peer_id", hexID(peer)).Msg("peer belongs to another cluster")

@@ -32,6 +32,9 @@ type Config struct {
 	TLS *tls.Config
 	// DialTimeout bounds connecting to a peer (default 1 s).
 	DialTimeout time.Duration
+	// OnRemoved is called when a peer answers that this member was removed from the
+	// cluster (it was down when the removal committed and never applied it).
+	OnRemoved func()
 	// QueueSize is the per-peer queue of outgoing messages (default 4096).
 	QueueSize int
 }
