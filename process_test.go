@@ -522,3 +522,6 @@ func TestProcessAcceptsV3FlagsFromUnitFiles(t *testing.T) {
 		t.Errorf("no warning about ignored v3 flags")
 	}
 }
+
+// lookPath is exec.LookPath (kept here so tests share one import of os/exec).
+func lookPath(name string) (string, error) { return exec.LookPath(name) }

@@ -59,7 +59,28 @@ func (n *Node) checkStrictRemove(id members.ID) error {
 	if started < total/2+1 {
 		return ErrNotEnoughStarted
 	}
+	// With members down, removing one more must still leave a connected quorum. Like the
+	// reference, assume the member being removed is one of the connected ones.
+	all := n.cluster.Members()
+	if active := n.activeCount(all); active-1 < 1+(len(all)-1)/2 {
+		return ErrNotEnoughStarted
+	}
 	return nil
+}
+
+// activeCount counts this member plus the peers the transport reaches now.
+func (n *Node) activeCount(all []members.Member) int {
+	a, ok := n.transport.(interface{ Active(id uint64) bool })
+	if !ok {
+		return len(all)
+	}
+	count := 0
+	for _, m := range all {
+		if m.ID == n.id || a.Active(uint64(m.ID)) {
+			count++
+		}
+	}
+	return count
 }
 
 // peersActive reports whether the transport currently reaches every other member.

@@ -91,16 +91,14 @@ func (p *peer) failed() {
 	p.mu.Unlock()
 }
 
+// activeSince is when our stream from the peer connected: we are hearing from it. A dead
+// peer's stream ends at once on a closed connection, or after streamIdleTimeout on a
+// silent one.
 func (p *peer) activeSince() time.Time {
-	in, out := p.inSince.Load(), p.outSince.Load()
-	switch {
-	case in == 0 && out == 0:
-		return time.Time{}
-	case in == 0 || (out != 0 && out < in):
-		return time.Unix(0, out)
-	default:
+	if in := p.inSince.Load(); in != 0 {
 		return time.Unix(0, in)
 	}
+	return time.Time{}
 }
 
 // send queues m without blocking.
@@ -145,7 +143,17 @@ func (p *peer) sendLoop() {
 	var buf []byte
 	for {
 		batch = batch[:0]
+		var outDone <-chan struct{}
+		if out != nil {
+			outDone = out.done
+		}
 		select {
+		case <-outDone:
+			// The peer closed its stream (its handler returned): use the pipeline until it
+			// opens another.
+			out = nil
+			p.outSince.Store(0)
+			continue
 		case m := <-p.msgc:
 			batch = append(batch, m)
 		drain:
