@@ -12,6 +12,7 @@ type raftCollector struct {
 	node                                                  *raft.Node
 	hasLeader, isLeader, leaderChanges                    *prometheus.Desc
 	committed, applied, pending, failed, raftTerm, raftIx *prometheus.Desc
+	walSyncs, walEntries                                  *prometheus.Desc
 }
 
 func newRaftCollector(node *raft.Node) *raftCollector {
@@ -29,11 +30,13 @@ func newRaftCollector(node *raft.Node) *raftCollector {
 		failed:        d("etcd_server_proposals_failed_total", "The total number of failed proposals seen."),
 		raftTerm:      d("etcd2_raft_term", "The current raft term."),
 		raftIx:        d("etcd2_raft_applied_index", "The raft index of the last applied entry."),
+		walSyncs:      d("etcd2_wal_fsyncs_total", "WAL fsyncs made for new entries or raft state."),
+		walEntries:    d("etcd2_wal_entries_total", "Entries written to the WAL; divided by etcd2_wal_fsyncs_total, the batch size."),
 	}
 }
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.hasLeader, c.isLeader, c.leaderChanges, c.committed, c.applied, c.pending, c.failed, c.raftTerm, c.raftIx} {
+	for _, d := range []*prometheus.Desc{c.hasLeader, c.isLeader, c.leaderChanges, c.committed, c.applied, c.pending, c.failed, c.raftTerm, c.raftIx, c.walSyncs, c.walEntries} {
 		ch <- d
 	}
 }
@@ -55,4 +58,6 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(m.ProposalsFailed))
 	ch <- prometheus.MustNewConstMetric(c.raftTerm, prometheus.GaugeValue, float64(c.node.Term()))
 	ch <- prometheus.MustNewConstMetric(c.raftIx, prometheus.GaugeValue, float64(c.node.AppliedIndex()))
+	ch <- prometheus.MustNewConstMetric(c.walSyncs, prometheus.CounterValue, float64(m.WALSyncs))
+	ch <- prometheus.MustNewConstMetric(c.walEntries, prometheus.CounterValue, float64(m.WALEntries))
 }

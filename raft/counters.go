@@ -9,6 +9,8 @@ type counters struct {
 	applied       atomic.Uint64
 	failed        atomic.Uint64
 	pending       atomic.Int64
+	walSyncs      atomic.Uint64 // fdatasyncs of the WAL for new entries or hard state
+	walEntries    atomic.Uint64 // entries written to the WAL
 }
 
 // Metrics is a point-in-time copy of the member's counters (reference metric names in
@@ -21,6 +23,10 @@ type Metrics struct {
 	ProposalsApplied   uint64 // raft index of the last applied entry
 	ProposalsPending   int64
 	ProposalsFailed    uint64
+	// WALSyncs and WALEntries show how well proposals share fsyncs: under concurrent
+	// load, WALEntries/WALSyncs is the batch size.
+	WALSyncs   uint64
+	WALEntries uint64
 }
 
 // Metrics returns the member's counters.
@@ -33,5 +39,7 @@ func (n *Node) Metrics() Metrics {
 		ProposalsApplied:   n.appliedA.Load(),
 		ProposalsPending:   n.metrics.pending.Load(),
 		ProposalsFailed:    n.metrics.failed.Load(),
+		WALSyncs:           n.metrics.walSyncs.Load(),
+		WALEntries:         n.metrics.walEntries.Load(),
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // testMember starts a one-member cluster in dir and waits until it is ready.
-func testMember(t *testing.T, dir string, mod func(*Config)) *Node {
+func testMember(t testing.TB, dir string, mod func(*Config)) *Node {
 	t.Helper()
 	peer := []string{"http://127.0.0.1:2380"}
 	id := members.MemberID(peer, "test", nil)
@@ -49,7 +49,7 @@ func testMember(t *testing.T, dir string, mod func(*Config)) *Node {
 	return n
 }
 
-func set(t *testing.T, n *Node, key, value string) *store.Event {
+func set(t testing.TB, n *Node, key, value string) *store.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

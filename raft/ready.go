@@ -81,6 +81,10 @@ func (n *Node) handleReady(rd etcdraft.Ready) error {
 		if err := n.disk.wal.Save(rd.HardState, rd.Entries, rd.MustSync); err != nil {
 			return fmt.Errorf("raft: save to WAL: %w", err)
 		}
+		if rd.MustSync {
+			n.metrics.walSyncs.Add(1)
+		}
+		n.metrics.walEntries.Add(uint64(len(rd.Entries)))
 		if took := time.Since(start); took > time.Second {
 			n.lg.Warn().Dur("took", took).Int("entries", len(rd.Entries)).Msg("slow WAL save")
 		}
