@@ -281,9 +281,9 @@ const (
 // step is one scripted action. Targets and bodies may hold placeholders resolved per server:
 // {base+N} (starting index + N), {name} / {name+N} / {name-N} (a value saved with save), and
 // {#K} (the result index of step K of the same script: the node's modifiedIndex, else
-// X-Etcd-Index).
+// X-Etcd-Index); {n} is left to repeat, which numbers its requests with it.
 type step struct {
-	source  string // "file:line" or "random #i", for messages
+	source  string // "file:line" or "random step N", for messages
 	kind    stepKind
 	method  string
 	target  string // path and query
@@ -338,7 +338,7 @@ type response struct {
 	index     uint64 // result index, for {#K} and saves (absolute, this server's)
 	etcdIndex uint64 // X-Etcd-Index (absolute)
 	outcome   string // action, "error <code>" or "status <n>", for the summary
-	raw       string // the request actually sent and the raw body, for messages
+	raw       string // the request as sent (placeholders resolved), for messages
 }
 
 // diffSide is one server with the state the script accumulates on it.
@@ -383,11 +383,15 @@ const maxReportedDiffs = 40
 func (r *diffRunner) run(st step) {
 	r.t.Helper()
 	var got [2]response
+	var errs [2]error
 	var wg sync.WaitGroup
 	for i, sd := range r.sides {
-		wg.Go(func() { got[i] = sd.exec(r.t.Context(), st) })
+		wg.Go(func() { got[i], errs[i] = sd.exec(r.t.Context(), st) })
 	}
 	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		r.t.Fatalf("%s: %s: script error: %v", st.source, st.describe(), err)
+	}
 	switch st.kind {
 	case stepRepeat:
 		r.requests += st.count
@@ -495,19 +499,21 @@ func (sd *diffSide) resolve(s string) (string, error) {
 		sub := placeholder.FindStringSubmatch(m)
 		var v uint64
 		switch name := sub[1]; {
+		case name == "n":
+			return m // numbered by repeat
 		case name == "base":
 			v = sd.srv.base
 		case strings.HasPrefix(name, "#"):
 			k, perr := strconv.Atoi(name[1:])
 			if perr != nil || k < 0 || k >= len(sd.results) {
-				err = fmt.Errorf("placeholder %s: no such earlier step", m)
+				err = fmt.Errorf("%w: placeholder %s: no such earlier step", errScript, m)
 				return m
 			}
 			v = sd.results[k]
 		default:
 			var ok bool
 			if v, ok = sd.vars[name]; !ok {
-				err = fmt.Errorf("placeholder %s: variable not saved", m)
+				err = fmt.Errorf("%w: placeholder %s: variable not saved", errScript, m)
 				return m
 			}
 		}
@@ -520,28 +526,37 @@ func (sd *diffSide) resolve(s string) (string, error) {
 	return out, err
 }
 
-// exec performs st on this side and returns the normalized response.
-func (sd *diffSide) exec(ctx context.Context, st step) response {
+// errScript reports a step the script cannot run (an unknown variable or watch).
+var errScript = errors.New("bad script")
+
+// exec performs st on this side and returns the normalized response. Its error is the
+// script's fault, not a server's.
+func (sd *diffSide) exec(ctx context.Context, st step) (response, error) {
 	if st.kind == stepCollect {
-		return sd.collect(ctx, st)
+		w := sd.watches[st.name]
+		if w == nil {
+			return response{}, fmt.Errorf("%w: no watch named %q", errScript, st.name)
+		}
+		delete(sd.watches, st.name)
+		return sd.collect(ctx, w, st), nil
 	}
 	target, err := sd.resolve(st.target)
 	if err == nil {
 		st.body, err = sd.resolve(st.body)
 	}
 	if err != nil {
-		return response{Note: err.Error()}
+		return response{}, err
 	}
 	st.target = target
 	switch st.kind {
 	case stepWatch:
-		return sd.watch(ctx, st)
+		return sd.watch(ctx, st), nil
 	case stepRepeat:
-		return sd.repeat(ctx, st)
+		return sd.repeat(ctx, st), nil
 	case stepAwait:
-		return sd.await(ctx, st)
+		return sd.await(ctx, st), nil
 	}
-	return sd.normalize(st, sd.roundTrip(ctx, st, 10*time.Second))
+	return sd.normalize(st, sd.roundTrip(ctx, st, 10*time.Second)), nil
 }
 
 // rawResponse is what came over the wire.
@@ -754,12 +769,7 @@ const collectDeadline = 3 * time.Second
 
 // collect waits until the watch has ended (count 0) or delivered count newline-terminated
 // events (stream), or the deadline passes, then stops it and returns what arrived.
-func (sd *diffSide) collect(ctx context.Context, st step) response {
-	w := sd.watches[st.name]
-	if w == nil {
-		return response{Note: "no watch named " + st.name}
-	}
-	delete(sd.watches, st.name)
+func (sd *diffSide) collect(ctx context.Context, w *watchHandle, st step) response {
 	defer w.cancel()
 	note := w.wait(ctx, st.count)
 	w.mu.Lock()
