@@ -1294,3 +1294,149 @@ func decodeJSONValue(dec *json.Decoder) (*jsonValue, error) {
 	}
 	return nil, errJSONShape
 }
+
+// TestDiffNormalizer checks the normalizer rule by rule on hand-written answers of a server
+// whose starting index is 3.
+func TestDiffNormalizer(t *testing.T) {
+	srv := &diffServer{m: &member{clientURL: "http://127.0.0.1:1111"}, peerURL: "http://127.0.0.1:2222",
+		memberID: "8e9e05c52164694d", clusterID: "cdf818194e3a8c32", base: 3}
+	sd := &diffSide{srv: srv}
+	tests := []struct {
+		name      string
+		st        step
+		header    http.Header
+		body      string
+		wantBody  string
+		wantHdr   []string
+		wantLoose []looseValue
+	}{
+		{
+			name:     "indexes relative, 0 kept",
+			st:       step{method: "GET", target: "/v2/keys/a"},
+			header:   http.Header{"X-Etcd-Index": {"17"}, "Content-Length": {"9"}, "Date": {"x"}, "X-Raft-Term": {"2"}, "X-Etcd-Cluster-Id": {"cdf818194e3a8c32"}},
+			body:     `{"action":"get","node":{"key":"/a","value":"1","modifiedIndex":17,"createdIndex":2}}` + "\n",
+			wantBody: `{"action":"get","node":{"key":"/a","value":"1","modifiedIndex":i+14,"createdIndex":i-1}}  # ends-with-newline`,
+			wantHdr:  []string{"Date", "X-Etcd-Cluster-Id", "X-Etcd-Index: i+14", "X-Raft-Term"},
+		},
+		{
+			name:     "parse error index 0",
+			st:       step{method: "GET", target: "/v2/keys/a?wait=x"},
+			header:   http.Header{"X-Etcd-Index": {"0"}, "X-Etcd-Cluster-Id": {"ffff"}},
+			body:     `{"errorCode":209,"message":"Invalid field","cause":"invalid value for \"wait\"","index":0}`,
+			wantBody: `{"errorCode":209,"message":"Invalid field","cause":"invalid value for \"wait\"","index":0}  # escapes \"×2`,
+			wantHdr:  []string{"X-Etcd-Cluster-Id: ffff", "X-Etcd-Index: 0"},
+		},
+		{
+			name:     "in-order names and history cleared",
+			st:       step{method: "GET", target: "/v2/keys/q?wait=true&waitIndex=10"},
+			body:     `{"errorCode":401,"message":"m","cause":"the requested history has been cleared [148/10] /q/00000000000000000013","index":1147}`,
+			wantBody: `{"errorCode":401,"message":"m","cause":"the requested history has been cleared [i+145/i+7] /q/<i+10>","index":i+1144}`,
+		},
+		{
+			name:     "compare failed on the value only",
+			st:       step{method: "PUT", target: "/v2/keys/a?prevValue=7", body: "value=8", hasBody: true},
+			body:     `{"errorCode":101,"cause":"[7 != 9]"}`,
+			wantBody: `{"errorCode":101,"cause":"[7 != 9]"}`,
+		},
+		{
+			name:     "compare failed on the index only",
+			st:       step{method: "DELETE", target: "/v2/keys/a?prevIndex=7"},
+			body:     `{"errorCode":101,"cause":"[7 != 9]"}`,
+			wantBody: `{"errorCode":101,"cause":"[i+4 != i+6]"}`,
+		},
+		{
+			name:     "compare failed on both (prevIndex in the body)",
+			st:       step{method: "PUT", target: "/v2/keys/a?prevValue=x", body: "prevIndex=7", hasBody: true},
+			body:     `{"errorCode":101,"cause":"[x != y] [7 != 9]"}`,
+			wantBody: `{"errorCode":101,"cause":"[x != y] [i+4 != i+6]"}`,
+		},
+		{
+			name:     "both given, only the index failed",
+			st:       step{method: "PUT", target: "/v2/keys/a?prevValue=y&prevIndex=7"},
+			body:     `{"errorCode":101,"cause":"[7 != 9]"}`,
+			wantBody: `{"errorCode":101,"cause":"[i+4 != i+6]"}`,
+		},
+		{
+			name: "unsorted listing sorted, loose values in the final order",
+			st:   step{method: "GET", target: "/v2/keys/d?recursive=true"},
+			body: `{"action":"get","node":{"key":"/d","dir":true,"nodes":[` +
+				`{"key":"/d/b","value":"","expiration":"2026-01-01T00:00:09Z","ttl":9,"modifiedIndex":5,"createdIndex":5},` +
+				`{"key":"/d/a","value":"","expiration":"2026-01-01T00:00:05Z","ttl":5,"modifiedIndex":4,"createdIndex":4}]}}`,
+			wantBody: `{"action":"get","node":{"key":"/d","dir":true,"nodes":[` +
+				`{"key":"/d/a","value":"","expiration":"<expiration>","ttl":<ttl>,"modifiedIndex":i+1,"createdIndex":i+1},` +
+				`{"key":"/d/b","value":"","expiration":"<expiration>","ttl":<ttl>,"modifiedIndex":i+2,"createdIndex":i+2}]}}`,
+			wantLoose: []looseValue{{"expiration", "2026-01-01T00:00:05Z"}, {"ttl", "5"}, {"expiration", "2026-01-01T00:00:09Z"}, {"ttl", "9"}},
+		},
+		{
+			name:     "sorted=true listing kept as sent",
+			st:       step{method: "GET", target: "/v2/keys/d?sorted=true"},
+			body:     `{"node":{"nodes":[{"key":"/d/b"},{"key":"/d/a"}]}}`,
+			wantBody: `{"node":{"nodes":[{"key":"/d/b"},{"key":"/d/a"}]}}`,
+		},
+		{
+			name:     "identity masked",
+			st:       step{method: "GET", target: "/v2/members"},
+			body:     `{"members":[{"id":"8e9e05c52164694d","name":"m1","peerURLs":["http://127.0.0.1:2222"],"clientURLs":["http://127.0.0.1:1111"]}]}` + "\n",
+			wantBody: `{"members":[{"id":"<member-id>","name":"m1","peerURLs":["<peer-url>"],"clientURLs":["<client-url>"]}]}  # ends-with-newline`,
+		},
+		{
+			name:     "text body",
+			st:       step{method: "GET", target: "/v2/machines"},
+			body:     "http://127.0.0.1:1111",
+			wantBody: `"<client-url>"`,
+		},
+		{
+			name:     "escapes and spaces are reported",
+			st:       step{method: "GET", target: "/health"},
+			body:     `{"health": "\u003c"}`,
+			wantBody: `{"health":"<"}  # escapes \u003c×1 spaced`,
+		},
+		{
+			name:     "masks and shape",
+			st:       step{method: "GET", target: "/v2/stats/self", mask: []string{"uptime"}, shape: true},
+			body:     `{"uptime":"1s","n":3,"b":true,"s":"x"}`,
+			wantBody: `{"uptime":"<string>","n":<number>,"b":<bool>,"s":"<string>"}`,
+		},
+		{
+			name:     "a stream of events",
+			st:       step{method: "GET", target: "/v2/keys/a?wait=true&stream=true"},
+			body:     `{"action":"set","node":{"modifiedIndex":4}}` + "\n" + `{"action":"set","node":{"modifiedIndex":5}}` + "\n",
+			wantBody: `{"action":"set","node":{"modifiedIndex":i+1}}` + "\n" + `{"action":"set","node":{"modifiedIndex":i+2}}  # ends-with-newline`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sd.normalize(tt.st, rawResponse{status: 200, header: tt.header, body: []byte(tt.body)})
+			if got.Body != tt.wantBody {
+				t.Errorf("normalize body = %s\nwant %s", got.Body, tt.wantBody)
+			}
+			if tt.header != nil && !slices.Equal(got.Header, tt.wantHdr) {
+				t.Errorf("normalize header = %q, want %q", got.Header, tt.wantHdr)
+			}
+			if !slices.Equal(got.loose, tt.wantLoose) {
+				t.Errorf("normalize loose = %v, want %v", got.loose, tt.wantLoose)
+			}
+		})
+	}
+}
+
+// TestDiffLooseValues checks the tolerance of the loose comparison.
+func TestDiffLooseValues(t *testing.T) {
+	tests := []struct {
+		a, b looseValue
+		want bool
+	}{
+		{looseValue{"ttl", "10"}, looseValue{"ttl", "9"}, true},
+		{looseValue{"ttl", "10"}, looseValue{"ttl", "8"}, false},
+		{looseValue{"ttl", "-1"}, looseValue{"ttl", "-1"}, true},
+		{looseValue{"expiration", "2026-11-22T09:30:42.882931341Z"}, looseValue{"expiration", "2026-11-22T09:30:44.1Z"}, true},
+		{looseValue{"expiration", "2026-11-22T09:30:42Z"}, looseValue{"expiration", "2026-11-22T09:30:46Z"}, false},
+		{looseValue{"expiration", "2026-11-22T09:30:42+01:00"}, looseValue{"expiration", "2026-11-22T08:30:42Z"}, false},
+		{looseValue{"ttl", "5"}, looseValue{"expiration", "5"}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.a.near(tt.b); got != tt.want {
+			t.Errorf("%v.near(%v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
