@@ -296,6 +296,9 @@ func (m *masker) mask(s string) string {
 	}
 	s = replaceGroupN(s, ttlFields, 2, func(v string) string {
 		n, _ := strconv.Atoi(v)
+		if n == 0 {
+			return v
+		}
 		return fmt.Sprintf("~%d", (n+9)/10*10)
 	})
 	s = expiration.ReplaceAllString(s, `"expiration":"<time>"`)
