@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -234,6 +235,12 @@ func (c *client) send(ctx context.Context, ep url.URL, r *apiRequest, location *
 	if res.err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
+		}
+		// Go 1.20 prefixed certificate errors with "tls: failed to verify certificate: ";
+		// the reference (Go 1.19) prints the x509 error alone.
+		var cve *tls.CertificateVerificationError
+		if errors.As(res.err, &cve) {
+			return nil, nil, cve.Err
 		}
 		return nil, nil, res.err
 	}

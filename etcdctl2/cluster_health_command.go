@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -119,6 +122,12 @@ func memberHealth(ctx context.Context, hc *http.Client, u string) (bool, error) 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		// As in client.send: the reference's certificate errors have no "tls:" prefix.
+		var ue *url.Error
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &ue) && errors.As(err, &cve) {
+			ue.Err = cve.Err
+		}
 		return false, err
 	}
 	defer resp.Body.Close()

@@ -296,7 +296,7 @@ func TestDifferential(t *testing.T) {
 // and the indexes each step consumed on the cluster.
 func runScript(t *testing.T, cli string, ref bool, c *cluster, vars map[string]string, script []step, extra []string) ([]result, *masker, []uint64) {
 	t.Helper()
-	base := currentIndex(t, c.members[0].clientURL)
+	base := c.index(t)
 	last := base
 	consumed := make([]uint64, len(script))
 	r := newRunner(t, cli, ref, c, vars)
@@ -308,7 +308,7 @@ func runScript(t *testing.T, cli string, ref bool, c *cluster, vars map[string]s
 		if d := time.Since(t0); d > 2*time.Second {
 			t.Logf("slow step %d (%v): %s", i, d.Round(time.Millisecond), st)
 		}
-		now := currentIndex(t, c.members[0].clientURL)
+		now := c.index(t)
 		consumed[i], last = now-last, now
 	}
 	t.Logf("%s: %d steps in %v", cli, len(script), time.Since(start).Round(time.Millisecond))

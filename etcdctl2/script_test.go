@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -214,7 +213,7 @@ func stopProcess(cmd *exec.Cmd) {
 func (r *runner) watchers() int {
 	n := 0
 	for _, m := range r.cluster.members {
-		resp, err := http.Get(m.clientURL + "/v2/stats/store")
+		resp, err := r.cluster.hc.Get(m.clientURL + "/v2/stats/store")
 		if err != nil {
 			continue
 		}
@@ -353,7 +352,7 @@ func clusterVars(t *testing.T, c *cluster) map[string]string {
 		vars[fmt.Sprintf("c%d", i+1)] = m.clientURL
 		vars[fmt.Sprintf("p%d", i+1)] = m.peerURL
 	}
-	resp, err := http.Get(c.members[0].clientURL + "/v2/members")
+	resp, err := c.hc.Get(c.members[0].clientURL + "/v2/members")
 	if err != nil {
 		t.Fatal(err)
 	}

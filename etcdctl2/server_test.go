@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,6 +77,8 @@ type memberProc struct {
 type cluster struct {
 	members []*memberProc
 	ours    bool
+	// hc is the test's own client for the cluster (TLS when the cluster serves it).
+	hc *http.Client
 }
 
 func (c *cluster) clientURLs() []string {
@@ -102,11 +105,23 @@ func freePort(t *testing.T) int {
 // that does not come up skips the test instead of failing it.
 func startCluster(t *testing.T, bin string, n int, ours bool, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{ours: ours}
+	return startClusterWith(t, bin, n, ours, nil, extra...)
+}
+
+// startClusterWith is startCluster serving clients over TLS when tlsCfg is set (extra
+// then carries the server's certificate flags).
+func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Config, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{ours: ours, hc: &http.Client{Timeout: 5 * time.Second}}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+		c.hc.Transport = &http.Transport{TLSClientConfig: tlsCfg}
+	}
 	var initial []string
 	for i := 1; i <= n; i++ {
 		m := &memberProc{name: fmt.Sprintf("n%d", i), clientPort: freePort(t), peerPort: freePort(t), log: &lockedBuffer{}}
-		m.clientURL = fmt.Sprintf("http://127.0.0.1:%d", m.clientPort)
+		m.clientURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, m.clientPort)
 		m.peerURL = fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
 		initial = append(initial, m.name+"="+m.peerURL)
 		c.members = append(c.members, m)
@@ -140,7 +155,7 @@ func startCluster(t *testing.T, bin string, n int, ours bool, extra ...string) *
 		t.Cleanup(func() { stopMember(m) })
 	}
 	for _, m := range c.members {
-		if err := waitHealthy(m, 30*time.Second); err != nil {
+		if err := waitHealthy(c.hc, m, 30*time.Second); err != nil {
 			if ours {
 				t.Skipf("our server not available yet (issue #3): %v", err)
 			}
@@ -151,8 +166,7 @@ func startCluster(t *testing.T, bin string, n int, ours bool, extra ...string) *
 }
 
 // waitHealthy polls /health until the member reports healthy.
-func waitHealthy(m *memberProc, timeout time.Duration) error {
-	hc := &http.Client{Timeout: time.Second}
+func waitHealthy(hc *http.Client, m *memberProc, timeout time.Duration) error {
 	exited := false
 	ok := waitFor(timeout, func() bool {
 		select {
@@ -238,10 +252,10 @@ func stopMember(m *memberProc) {
 	}
 }
 
-// currentIndex is the cluster's X-Etcd-Index.
-func currentIndex(t *testing.T, clientURL string) uint64 {
+// index is the cluster's X-Etcd-Index.
+func (c *cluster) index(t *testing.T) uint64 {
 	t.Helper()
-	resp, err := http.Get(clientURL + "/v2/keys/")
+	resp, err := c.hc.Get(c.members[0].clientURL + "/v2/keys/")
 	if err != nil {
 		t.Fatal(err)
 	}
