@@ -69,6 +69,7 @@ type memberProc struct {
 	name, clientURL, peerURL string
 	clientPort, peerPort     int
 	cmd                      *exec.Cmd
+	dataDir                  string
 	exited                   chan struct{} // closed when the process has been waited for
 	log                      *lockedBuffer
 }
@@ -128,31 +129,17 @@ func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Co
 	}
 	dir := t.TempDir()
 	for _, m := range c.members {
-		args := append([]string{
+		m.dataDir = filepath.Join(dir, m.name)
+		startMember(t, bin, m, append([]string{
 			"--enable-v2",
 			"--name", m.name,
-			"--data-dir", filepath.Join(dir, m.name),
-			"--listen-client-urls", m.clientURL,
-			"--advertise-client-urls", m.clientURL,
-			"--listen-peer-urls", m.peerURL,
-			"--initial-advertise-peer-urls", m.peerURL,
+			"--data-dir", m.dataDir,
 			"--initial-cluster", strings.Join(initial, ","),
 			"--initial-cluster-token", "etcdctl2-test",
 			"--initial-cluster-state", "new",
 			"--heartbeat-interval", "20",
 			"--election-timeout", "200",
-		}, extra...)
-		m.cmd = exec.Command(bin, args...)
-		m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-		if err := m.cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", bin, err)
-		}
-		m.exited = make(chan struct{})
-		go func() {
-			m.cmd.Wait()
-			close(m.exited)
-		}()
-		t.Cleanup(func() { stopMember(m) })
+		}, extra...))
 	}
 	for _, m := range c.members {
 		if err := waitHealthy(c.hc, m, 30*time.Second); err != nil {
@@ -163,6 +150,52 @@ func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Co
 		}
 	}
 	return c
+}
+
+// startMember starts m's process with its URLs and args.
+func startMember(t *testing.T, bin string, m *memberProc, args []string) {
+	t.Helper()
+	args = append([]string{
+		"--listen-client-urls", m.clientURL,
+		"--advertise-client-urls", m.clientURL,
+		"--listen-peer-urls", m.peerURL,
+		"--initial-advertise-peer-urls", m.peerURL,
+	}, args...)
+	m.cmd = exec.Command(bin, args...)
+	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
+	if err := m.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	m.exited = make(chan struct{})
+	go func() {
+		m.cmd.Wait()
+		close(m.exited)
+	}()
+	t.Cleanup(func() { stopMember(m) })
+}
+
+// restartFrom starts one member of bin on fresh ports with args (a --data-dir holding
+// data, typically) without waiting for it.
+func restartFrom(t *testing.T, bin string, args []string) *cluster {
+	t.Helper()
+	m := &memberProc{name: "r1", clientPort: freePort(t), peerPort: freePort(t), log: &lockedBuffer{}}
+	m.clientURL = fmt.Sprintf("http://127.0.0.1:%d", m.clientPort)
+	m.peerURL = fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
+	startMember(t, bin, m, append([]string{"--name", m.name, "--initial-cluster", m.name + "=" + m.peerURL,
+		"--heartbeat-interval", "20", "--election-timeout", "200"}, args...))
+	return &cluster{members: []*memberProc{m}, ours: true, hc: &http.Client{Timeout: 5 * time.Second}}
+}
+
+// runCLI runs our etcdctl and returns its stdout; any failure fails the test.
+func runCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(ourCLI, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("etcdctl %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String()
 }
 
 // waitHealthy polls /health until the member reports healthy.
@@ -243,10 +276,15 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 }
 
 func stopMember(m *memberProc) {
+	select {
+	case <-m.exited:
+		return
+	default:
+	}
 	m.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-m.exited:
-	case <-time.After(10 * time.Second):
+	case <-time.After(5 * time.Second):
 		m.cmd.Process.Kill()
 		<-m.exited
 	}
