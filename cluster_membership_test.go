@@ -115,6 +115,8 @@ func TestClusterMembershipChanges(t *testing.T) {
 
 	// Strict reconfiguration: with a member down, no adds and no removals.
 	c.members[2].kill()
+	down := memberIDByName(t, a, "n3")
+	waitCond(t, 10*time.Second, "n3's stream to close", func() bool { return !peerActive(t, a, down) })
 	if code, body := membersDo(t, a, "POST", "", `{"peerURLs":["http://127.0.0.1:1"]}`); code != 500 {
 		t.Errorf("add with a member down = %d %s, want 500", code, body)
 	}
@@ -151,4 +153,28 @@ func TestOneMemberClusterMayAlwaysAddASecond(t *testing.T) {
 	if code, _ := membersDo(t, m, "POST", "", fmt.Sprintf(`{"peerURLs":["http://127.0.0.1:%d"]}`, freePort(t))); code != 500 {
 		t.Errorf("third add = %d, want 500", code)
 	}
+}
+
+// memberIDByName finds a member's hex ID in m's member list.
+func memberIDByName(t *testing.T, m *member, name string) string {
+	t.Helper()
+	for _, x := range listMembers(t, m) {
+		if x.Name == name {
+			return x.ID
+		}
+	}
+	t.Fatalf("no member named %s", name)
+	return ""
+}
+
+// peerActive reads m's etcd_network_active_peers gauge for the peer with the given ID.
+func peerActive(t *testing.T, m *member, id string) bool {
+	t.Helper()
+	_, body := m.do("GET", "/metrics", nil)
+	for line := range strings.SplitSeq(body, "\n") {
+		if strings.HasPrefix(line, "etcd_network_active_peers{") && strings.Contains(line, `Remote="`+id+`"`) {
+			return strings.HasSuffix(line, " 1")
+		}
+	}
+	return false
 }

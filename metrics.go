@@ -13,6 +13,7 @@ type raftCollector struct {
 	hasLeader, isLeader, leaderChanges                    *prometheus.Desc
 	committed, applied, pending, failed, raftTerm, raftIx *prometheus.Desc
 	walSyncs, walEntries                                  *prometheus.Desc
+	activePeers                                           *prometheus.Desc
 }
 
 func newRaftCollector(node *raft.Node) *raftCollector {
@@ -32,11 +33,13 @@ func newRaftCollector(node *raft.Node) *raftCollector {
 		raftIx:        d("etcd2_raft_applied_index", "The raft index of the last applied entry."),
 		walSyncs:      d("etcd2_wal_fsyncs_total", "WAL fsyncs made for new entries or raft state."),
 		walEntries:    d("etcd2_wal_entries_total", "Entries written to the WAL; divided by etcd2_wal_fsyncs_total, the batch size."),
+		activePeers: prometheus.NewDesc("etcd_network_active_peers", "The current number of active peer connections.",
+			[]string{"Local", "Remote"}, nil),
 	}
 }
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.hasLeader, c.isLeader, c.leaderChanges, c.committed, c.applied, c.pending, c.failed, c.raftTerm, c.raftIx, c.walSyncs, c.walEntries} {
+	for _, d := range []*prometheus.Desc{c.hasLeader, c.isLeader, c.leaderChanges, c.committed, c.applied, c.pending, c.failed, c.raftTerm, c.raftIx, c.walSyncs, c.walEntries, c.activePeers} {
 		ch <- d
 	}
 }
@@ -60,4 +63,8 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.raftIx, prometheus.GaugeValue, float64(c.node.AppliedIndex()))
 	ch <- prometheus.MustNewConstMetric(c.walSyncs, prometheus.CounterValue, float64(m.WALSyncs))
 	ch <- prometheus.MustNewConstMetric(c.walEntries, prometheus.CounterValue, float64(m.WALEntries))
+	local := c.node.ID().String()
+	for id, active := range c.node.PeerActivity() {
+		ch <- prometheus.MustNewConstMetric(c.activePeers, prometheus.GaugeValue, b(active), local, id.String())
+	}
 }

@@ -96,3 +96,17 @@ func (n *Node) peersActive(all []members.Member) bool {
 	}
 	return true
 }
+
+// PeerActivity reports, for every other member, whether the transport reaches it now (a
+// connected stream from it). Without a transport that can tell, every peer counts as active.
+func (n *Node) PeerActivity() map[members.ID]bool {
+	all := n.cluster.Members()
+	a, ok := n.transport.(interface{ Active(id uint64) bool })
+	out := make(map[members.ID]bool, len(all))
+	for _, m := range all {
+		if m.ID != n.id {
+			out[m.ID] = !ok || a.Active(uint64(m.ID))
+		}
+	}
+	return out
+}
