@@ -178,3 +178,38 @@ func peerActive(t *testing.T, m *member, id string) bool {
 	}
 	return false
 }
+
+// TestClusterForceNewCluster: a member of a stopped three-member cluster restarted with
+// --force-new-cluster serves alone, with its data, and accepts writes.
+func TestClusterForceNewCluster(t *testing.T) {
+	c := newCluster(t, ourBinary(t), 3, "--heartbeat-interval", "20", "--election-timeout", "200")
+	c.startAll()
+	if code, body := put(c.members[1], "/kept", "v", ""); code != 201 {
+		t.Fatalf("put = %d %s", code, body)
+	}
+	for _, m := range c.members {
+		m.stop()
+	}
+	m := c.members[0]
+	m.args = append(m.args, "--force-new-cluster")
+	m.startReady()
+	if ms := listMembers(t, m); len(ms) != 1 || ms[0].Name != "n1" {
+		t.Fatalf("members after --force-new-cluster = %+v, want n1 alone", ms)
+	}
+	if code, body := m.do("GET", "/v2/keys/kept?quorum=true", nil); code != 200 || !strings.Contains(body, `"value":"v"`) {
+		t.Errorf("kept key = %d %s", code, body)
+	}
+	if code, body := put(m, "/after", "w", ""); code != 201 {
+		t.Errorf("write after forcing = %d %s", code, body)
+	}
+	// Restarting without the flag keeps the one-member configuration.
+	m.stop()
+	m.args = m.args[:len(m.args)-1]
+	m.startReady()
+	if ms := listMembers(t, m); len(ms) != 1 {
+		t.Errorf("%d members after a plain restart, want 1", len(ms))
+	}
+	if code, body := put(m, "/again", "x", ""); code != 201 {
+		t.Errorf("write after a plain restart = %d %s", code, body)
+	}
+}

@@ -26,8 +26,7 @@ type serverKind struct {
 	binary func(t *testing.T) string
 }
 
-// serverKinds are the servers under test: the reference always; ours once it builds,
-// starts and answers /version.
+// serverKinds are the servers under test: the reference and ours.
 func serverKinds() []serverKind {
 	return []serverKind{
 		{name: "reference", binary: func(t *testing.T) string { needReference(t, true); return refEtcd }},
@@ -49,8 +48,7 @@ var ourServerOnce = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// ourServer builds the module's server. It is used only when a member of it starts and
-// answers /version; until then the sub-test is skipped (see startCluster).
+// ourServer builds the module's server once per test binary.
 func ourServer(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -59,7 +57,7 @@ func ourServer(t *testing.T) string {
 	needReference(t, true) // the comparison still needs the reference etcdctl
 	bin, err := ourServerOnce()
 	if err != nil {
-		t.Skipf("our server not available yet (issue #3): %v", err)
+		t.Fatalf("building our server: %v", err)
 	}
 	return bin
 }
@@ -143,9 +141,6 @@ func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Co
 	}
 	for _, m := range c.members {
 		if err := waitHealthy(c.hc, m, 30*time.Second); err != nil {
-			if ours {
-				t.Skipf("our server not available yet (issue #3): %v", err)
-			}
 			t.Fatalf("member %s: %v\n%s", m.name, err, m.log.String())
 		}
 	}

@@ -40,6 +40,16 @@ func forceNewCluster(cfg *Config, w *wal.WAL, self members.ID, snap raftpb.Snaps
 		return nil
 	}
 	me := members.Member{ID: self, Name: cfg.Name, PeerURLs: cfg.PeerURLs}
+	ctx := encodeConfContext(me)
+	// A member whose ID is not a voter (a backup copy gets a new ID) is added before the
+	// others go: raft refuses a configuration without voters.
+	isVoter := slices.Contains(ids, uint64(self))
+	if !isVoter {
+		if err := add(raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: uint64(self), Context: ctx}); err != nil {
+			return hs, nil, err
+		}
+	}
+	removed := 0
 	for _, id := range ids {
 		if id == uint64(self) {
 			continue
@@ -47,19 +57,18 @@ func forceNewCluster(cfg *Config, w *wal.WAL, self members.ID, snap raftpb.Snaps
 		if err := add(raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id}); err != nil {
 			return hs, nil, err
 		}
+		removed++
 	}
-	typ := raftpb.ConfChangeUpdateNode
-	if !slices.Contains(ids, uint64(self)) {
-		typ = raftpb.ConfChangeAddNode
-	}
-	if err := add(raftpb.ConfChange{Type: typ, NodeID: uint64(self), Context: encodeConfContext(me)}); err != nil {
-		return hs, nil, err
+	if isVoter {
+		if err := add(raftpb.ConfChange{Type: raftpb.ConfChangeUpdateNode, NodeID: uint64(self), Context: ctx}); err != nil {
+			return hs, nil, err
+		}
 	}
 	hs.Commit = added[len(added)-1].Index
 	if err := w.Save(hs, added, true); err != nil {
 		return hs, nil, fmt.Errorf("raft: force new cluster: %w", err)
 	}
-	cfg.Logger.Warn().Str("member_id", self.String()).Int("removed_members", len(ids)-1).
+	cfg.Logger.Warn().Str("member_id", self.String()).Int("removed_members", removed).
 		Uint64("commit_index", hs.Commit).Msg("forcing a new one-member cluster from the existing data")
 	return hs, append(ents, added...), nil
 }
