@@ -32,7 +32,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		Commands: []*cli.Command{
 			putCommand(), getCommand(), mixedCommand(), watchCommand(),
-			fillCommand(), restartCommand(), readyCommand(), portsCommand(),
+			fillCommand(), restartCommand(), failoverCommand(), readyCommand(), portsCommand(),
 		},
 		HideHelpCommand: true,
 		Flags: []cli.Flag{

@@ -26,6 +26,7 @@ type report struct {
 	Watch      *watchReport         `json:"watch,omitempty"`
 	Fill       *fillReport          `json:"fill,omitempty"`
 	Restart    *restartReport       `json:"restart,omitempty"`
+	Failover   *failoverReport      `json:"failover,omitempty"`
 }
 
 // latencySummary condenses a histogram.
@@ -172,6 +173,11 @@ func (r report) write(w io.Writer, asJSON bool) error {
 	if rs := r.Restart; rs != nil {
 		line("restarts", "%d: %v ms", rs.Rounds, rs.TimesMs)
 		line("rss at read", "%v bytes", rs.RSSAtRead)
+	}
+	if f := r.Failover; f != nil {
+		line("killed", "%s (pid %d), new leader %s", f.Killed, f.KilledPID, f.NewLeader)
+		line("recovery", "%.1f ms (last ack %.1f ms before the kill, first ack %.1f ms after)", f.GapMs, f.LastBeforeMs, f.FirstAfterMs)
+		line("after", "%d writes acknowledged", f.WritesAfter)
 	}
 	if s := r.Server; s != nil {
 		line("server cpu", "%.0f ms, %.1f µs per request, %.2f cores (pid %d)", s.CPUms, s.CPUusPerRequest, s.CPUCores, s.PID)
