@@ -38,6 +38,8 @@ type serverConfig struct {
 	ListenMetricsURLs        []*url.URL
 	MaxRequestBytes          int64
 	EventHistory             int
+	// TLS (helper-T)
+	TLS tlsSettings
 }
 
 // Flag names shared by the definitions and the validation below.
@@ -113,6 +115,7 @@ func serverFlags() []cli.Flag {
 		&cli.Int64Flag{Name: flagMaxRequestBytes, Value: 1572864, Usage: "Maximum client request body size in bytes the server will accept."},
 		&cli.UintFlag{Name: flagEventHistory, Value: 1000, Usage: "Number of events kept for watches with waitIndex (etcd2 addition; 1000 as etcd)."},
 	}
+	fs = append(fs, tlsFlags()...)
 	for _, name := range ignoredV3Flags {
 		if ignoredV3Bools[name] {
 			// Bool, so that a bare --enable-v2 does not swallow the next argument.
@@ -281,6 +284,9 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 	default:
 		return nil, fmt.Errorf("%w: invalid value %q for --log-format (want auto, json or console)", errConfig, cfg.LogFormat)
 	}
+	if err := parseTLSConfig(c, cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -304,8 +310,6 @@ func parseURLs(flag, s string, listen bool) ([]*url.URL, error) {
 			return nil, fmt.Errorf("%w: --%s: URL address does not have the form \"host:port\": %s", errConfig, flag, raw)
 		case u.Path != "" && u.Path != "/":
 			return nil, fmt.Errorf("%w: --%s: URL must not contain a path: %s", errConfig, flag, raw)
-		case listen && u.Scheme == "https":
-			return nil, fmt.Errorf("%w: --%s: https URLs need TLS, which this build does not support yet: %s", errConfig, flag, raw)
 		}
 		u.Path = ""
 		out = append(out, u)

@@ -17,7 +17,7 @@ import (
 // the listed peers for the running cluster's member list, checks that --initial-cluster
 // describes exactly that cluster (as `member add` printed it), and adopts the ID the
 // cluster gave this member when it was added (SPEC §8.2).
-func joinExisting(ctx context.Context, ic *members.InitialCluster, name string, advertise []string) (raft.Bootstrap, error) {
+func joinExisting(ctx context.Context, hc *http.Client, ic *members.InitialCluster, name string, advertise []string) (raft.Bootstrap, error) {
 	if _, _, _, err := ic.Bootstrap(name, advertise, ""); err != nil {
 		return raft.Bootstrap{}, err
 	}
@@ -27,7 +27,7 @@ func joinExisting(ctx context.Context, ic *members.InitialCluster, name string, 
 			continue
 		}
 		for _, u := range ic.URLs[n] {
-			remote, cid, err := fetchMembers(ctx, u)
+			remote, cid, err := fetchMembers(ctx, hc, u)
 			if err != nil {
 				lastErr = err
 				continue
@@ -65,15 +65,16 @@ func matchExisting(ic *members.InitialCluster, name string, remote []members.Mem
 	return raft.Bootstrap{MemberID: self, ClusterID: cid, Members: remote, Existing: true}, nil
 }
 
-// fetchMembers reads GET <peerURL>/members.
-func fetchMembers(ctx context.Context, peerURL string) ([]members.Member, members.ID, error) {
+// fetchMembers reads GET <peerURL>/members with hc (which carries the peer TLS
+// configuration).
+func fetchMembers(ctx context.Context, hc *http.Client, peerURL string) ([]members.Member, members.ID, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, peerURL+"/members", nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, 0, err
 	}

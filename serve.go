@@ -52,6 +52,9 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		return err
 	}
 	defer closeAll(metricsLns)
+	if err := setupTLS(cfg, lg, peerLns, clientLns, metricsLns); err != nil {
+		return err
+	}
 
 	boot, err := bootstrap(ctx, cfg, walDir, lg)
 	if err != nil {
@@ -76,6 +79,7 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		StrictReconfigCheck: cfg.StrictReconfigCheck,
 		ClusterVersion:      clusterVersion,
 		ForceNewCluster:     cfg.ForceNewCluster,
+		PeerTLS:             cfg.TLS.PeerClient,
 	})
 	if err != nil {
 		return err
@@ -110,7 +114,7 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 	serveErrc := make(chan error, len(peerLns)+len(clientLns)+len(metricsLns))
 	start := func(lns []net.Listener, h http.Handler, what string) {
 		for _, ln := range lns {
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: httpErrorLog(lg)}
 			if what == "peers" {
 				peerServers = append(peerServers, srv)
 			} else {
@@ -202,7 +206,7 @@ func bootstrap(ctx context.Context, cfg *serverConfig, walDir string, lg zerolog
 		return raft.Bootstrap{}, err
 	}
 	if cfg.InitialClusterState == "existing" {
-		return joinExisting(ctx, ic, cfg.Name, cfg.InitialAdvertisePeerURLs)
+		return joinExisting(ctx, peerHTTPClient(cfg), ic, cfg.Name, cfg.InitialAdvertisePeerURLs)
 	}
 	self, cid, ms, err := ic.Bootstrap(cfg.Name, cfg.InitialAdvertisePeerURLs, cfg.InitialClusterToken)
 	if err != nil {
