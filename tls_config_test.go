@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/url"
@@ -195,6 +196,64 @@ func TestTLSCRLReloadsWhenTheFileChanges(t *testing.T) {
 	os.WriteFile(crl, []byte("not a CRL"), 0o600)
 	if accepted(srv) {
 		t.Error("a certificate was accepted while the CRL file does not parse")
+	}
+}
+
+func TestTLSCRLFileFormats(t *testing.T) {
+	ca, other := newTestCA(t, "ca"), newTestCA(t, "other")
+	a, b := ca.client("a"), ca.client("b")
+	stranger := other.client("stranger")
+	// A certificate of another CA with a's serial number: serials are per issuer.
+	stranger.cert.SerialNumber = a.cert.SerialNumber
+	read := func(path string) []byte {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	v2PEM := read(ca.crl("v2.crl", a))
+	v2DER, _ := pem.Decode(v2PEM)
+	v1DER := ca.crlV1DER(a, b)
+	v1PEM := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: v1DER})
+	tests := []struct {
+		name    string
+		data    []byte
+		revoked []*testCert
+		kept    []*testCert
+	}{
+		{"version 2 PEM", v2PEM, []*testCert{a}, []*testCert{b, stranger}},
+		{"version 2 DER", v2DER.Bytes, []*testCert{a}, []*testCert{b}},
+		{"version 1 PEM (openssl ca -gencrl)", v1PEM, []*testCert{a, b}, []*testCert{stranger}},
+		{"version 1 DER", v1DER, []*testCert{a, b}, nil},
+		{"version 1 without entries", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.crlV1DER()}), nil, []*testCert{a, b}},
+		{"two CRLs in one file", append(append([]byte{}, v2PEM...), read(other.crl("o.crl", other.client("c")))...), []*testCert{a}, []*testCert{b}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "list.crl")
+			os.WriteFile(path, tt.data, 0o600)
+			revoked, err := readCRLFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tt.revoked {
+				if !revoked[revocationKey(c.cert.RawIssuer, c.cert.SerialNumber.Bytes())] {
+					t.Errorf("%s not revoked", c.cert.Subject.CommonName)
+				}
+			}
+			for _, c := range tt.kept {
+				if revoked[revocationKey(c.cert.RawIssuer, c.cert.SerialNumber.Bytes())] {
+					t.Errorf("%s revoked", c.cert.Subject.CommonName)
+				}
+			}
+		})
+	}
+	// A version 1 structure cut short is refused, not read as an empty list.
+	path := filepath.Join(t.TempDir(), "short.crl")
+	os.WriteFile(path, v1DER[:len(v1DER)/2], 0o600)
+	if _, err := readCRLFile(path); err == nil {
+		t.Error("a truncated CRL was accepted")
 	}
 }
 

@@ -6,8 +6,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"sync"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // errCertificateRevoked is the handshake error for a certificate listed in the CRL file.
@@ -101,15 +105,72 @@ func readCRLFile(path string) (map[string]bool, error) {
 	}
 	revoked := map[string]bool{}
 	for _, der := range ders {
-		rl, err := x509.ParseRevocationList(der)
+		issuer, serials, err := parseCRL(der)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		for _, e := range rl.RevokedCertificateEntries {
-			revoked[revocationKey(rl.RawIssuer, e.SerialNumber.Bytes())] = true
+		for _, serial := range serials {
+			revoked[revocationKey(issuer, serial.Bytes())] = true
 		}
 	}
 	return revoked, nil
+}
+
+// parseCRL returns the issuer (DER) and revoked serial numbers of one CRL. Version 1
+// CRLs, which `openssl ca -gencrl` writes unless told to add extensions, are read too:
+// x509.ParseRevocationList accepts version 2 only.
+func parseCRL(der []byte) (issuer []byte, serials []*big.Int, err error) {
+	rl, err := x509.ParseRevocationList(der)
+	if err == nil {
+		for _, e := range rl.RevokedCertificateEntries {
+			serials = append(serials, e.SerialNumber)
+		}
+		return rl.RawIssuer, serials, nil
+	}
+	if issuer, serials, ok := parseCRLv1(der); ok {
+		return issuer, serials, nil
+	}
+	return nil, nil, err
+}
+
+// parseCRLv1 reads a CRL whose TBSCertList has no version field (RFC 5280 §5.1):
+//
+//	SEQUENCE { SEQUENCE { signature AlgorithmIdentifier, issuer Name, thisUpdate Time,
+//	  nextUpdate Time OPTIONAL, revokedCertificates SEQUENCE OF SEQUENCE {
+//	  userCertificate INTEGER, revocationDate Time, ... } OPTIONAL }, ... }
+func parseCRLv1(der []byte) (issuer []byte, serials []*big.Int, ok bool) {
+	input := cryptobyte.String(der)
+	var crl, tbs, alg, name, revokedList cryptobyte.String
+	if !input.ReadASN1(&crl, asn1.SEQUENCE) || !crl.ReadASN1(&tbs, asn1.SEQUENCE) ||
+		tbs.PeekASN1Tag(asn1.INTEGER) || // a version: version 2, which failed above
+		!tbs.ReadASN1(&alg, asn1.SEQUENCE) || !tbs.ReadASN1Element(&name, asn1.SEQUENCE) ||
+		!skipTime(&tbs) {
+		return nil, nil, false
+	}
+	if tbs.PeekASN1Tag(asn1.UTCTime) || tbs.PeekASN1Tag(asn1.GeneralizedTime) {
+		skipTime(&tbs) // nextUpdate
+	}
+	if tbs.PeekASN1Tag(asn1.SEQUENCE) {
+		if !tbs.ReadASN1(&revokedList, asn1.SEQUENCE) {
+			return nil, nil, false
+		}
+		for !revokedList.Empty() {
+			var entry cryptobyte.String
+			serial := new(big.Int)
+			if !revokedList.ReadASN1(&entry, asn1.SEQUENCE) || !entry.ReadASN1Integer(serial) {
+				return nil, nil, false
+			}
+			serials = append(serials, serial)
+		}
+	}
+	return name, serials, true
+}
+
+// skipTime reads one UTCTime or GeneralizedTime.
+func skipTime(s *cryptobyte.String) bool {
+	var tag asn1.Tag
+	var t cryptobyte.String
+	return s.ReadAnyASN1(&t, &tag) && (tag == asn1.UTCTime || tag == asn1.GeneralizedTime)
 }
 
 // revocationKey names a certificate: serial numbers are unique per issuer only.

@@ -24,7 +24,7 @@ func loadKeyPairFiles(certFile, keyFile string) (*keyPairFiles, error) {
 	k := &keyPairFiles{certFile: certFile, keyFile: keyFile}
 	stamp, err := fileStamp(certFile, keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot load key pair (%s, %s): %w", certFile, keyFile, err)
 	}
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {

@@ -7,9 +7,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	stdasn1 "encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -17,6 +19,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // testCA is a certificate authority whose files live in dir.
@@ -123,6 +128,49 @@ func (ca *testCA) crl(name string, revoked ...*testCert) string {
 	}
 	return writeTestPEM(t, ca.dir, name, "X509 CRL", der)
 }
+
+// crlV1DER builds a version 1 CRL (no version field, no extensions) revoking certs, as
+// `openssl ca -gencrl` writes by default; crypto/x509 only creates version 2.
+func (ca *testCA) crlV1DER(revoked ...*testCert) []byte {
+	t := ca.t
+	t.Helper()
+	sigAlg := func(b *cryptobyte.Builder) {
+		b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidECDSAWithSHA256) })
+	}
+	now := time.Now().UTC()
+	var tbs cryptobyte.Builder
+	tbs.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		sigAlg(b)
+		b.AddBytes(ca.cert.RawSubject)
+		b.AddASN1UTCTime(now.Add(-time.Minute))
+		b.AddASN1UTCTime(now.Add(time.Hour))
+		if len(revoked) > 0 {
+			b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				for _, c := range revoked {
+					b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1BigInt(c.cert.SerialNumber)
+						b.AddASN1UTCTime(now)
+					})
+				}
+			})
+		}
+	})
+	tbsDER := tbs.BytesOrPanic()
+	digest := sha256.Sum256(tbsDER)
+	sig, err := ecdsa.SignASN1(rand.Reader, ca.key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crl cryptobyte.Builder
+	crl.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbsDER)
+		sigAlg(b)
+		b.AddASN1BitString(sig)
+	})
+	return crl.BytesOrPanic()
+}
+
+var oidECDSAWithSHA256 = stdasn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 
 // pool is a pool holding only this CA.
 func (ca *testCA) pool() *x509.CertPool {
