@@ -92,6 +92,14 @@ type member struct {
 	out       *syncBuffer
 	done      chan struct{}
 	exitErr   error
+	httpc     *http.Client // for waitReady and do (https members); nil: http.DefaultClient
+}
+
+func (m *member) client() *http.Client {
+	if m.httpc != nil {
+		return m.httpc
+	}
+	return http.DefaultClient
 }
 
 // newMember prepares (but does not start) a single-member server with its own ports.
@@ -150,7 +158,7 @@ func (m *member) waitReady() {
 			m.t.Fatalf("server exited before ready: %v\n%s", m.exitErr, m.out.String())
 		default:
 		}
-		resp, err := http.Get(m.clientURL + "/v2/keys/")
+		resp, err := m.client().Get(m.clientURL + "/v2/keys/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -221,7 +229,7 @@ func (m *member) do(method, path string, form url.Values) (int, string) {
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := m.client().Do(req)
 	if err != nil {
 		m.t.Fatalf("%s %s: %v", method, path, err)
 	}
