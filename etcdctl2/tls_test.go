@@ -134,6 +134,7 @@ func TestDifferentialTLS(t *testing.T) {
 				a("get", "/tls/a").withEnv("ETCDCTL_CA_FILE={ca}", "ETCDCTL_CERT_FILE={cert}", "ETCDCTL_KEY_FILE={key}"),
 				a("--ca-file", "{other}", "--cert-file", "{cert}", "--key-file", "{key}", "get", "/tls/a"),
 				a("--cert-file", "{cert}", "--key-file", "{key}", "get", "/tls/a").withEnv("ETCDCTL_CA_FILE={other}"),
+				a("--ca-file", "{ca}", "get", "/tls/a"),
 				a("--ca-file", "{ca}", "--cert-file", "{cert}", "get", "/tls/a"),
 				a("--ca-file", "{ca}", "--cert-file", "{key}", "--key-file", "{cert}", "get", "/tls/a"),
 				a("--ca-file", "{cert}", "--cert-file", "{cert}", "--key-file", "{key}", "get", "/tls/a"),
