@@ -134,6 +134,9 @@ func (r *runner) run(st step) result {
 	if st.finish != "" {
 		return r.collect(st)
 	}
+	if len(st.args) > 1 && st.args[0] == "member" && st.args[1] != "list" {
+		r.cluster.awaitReconfigurable()
+	}
 	cmd, out, errb := r.command(st)
 	if st.start != "" {
 		before := r.watchers()

@@ -78,6 +78,20 @@ type cluster struct {
 	ours    bool
 	// hc is the test's own client for the cluster (TLS when the cluster serves it).
 	hc *http.Client
+	// started is when every member answered healthy (their peer streams are up).
+	started time.Time
+}
+
+// reconfigSettle is how long the reference's strict reconfiguration check wants every
+// member connected before it accepts a membership change (its health interval is 5 s;
+// earlier it answers 500 Internal Server Error), counted from when the streams came up.
+const reconfigSettle = 6 * time.Second
+
+// awaitReconfigurable sleeps until the cluster is old enough for membership changes.
+func (c *cluster) awaitReconfigurable() {
+	if d := time.Until(c.started.Add(reconfigSettle)); d > 0 {
+		time.Sleep(d)
+	}
 }
 
 func (c *cluster) clientURLs() []string {
@@ -135,8 +149,10 @@ func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Co
 			"--initial-cluster", strings.Join(initial, ","),
 			"--initial-cluster-token", "etcdctl2-test",
 			"--initial-cluster-state", "new",
-			"--heartbeat-interval", "20",
-			"--election-timeout", "200",
+			// Generous timeouts: CI runs this beside -race tests on two cores, and a
+			// reference member that misses heartbeats for 200 ms drops its leader.
+			"--heartbeat-interval", "50",
+			"--election-timeout", "1000",
 		}, extra...))
 	}
 	for _, m := range c.members {
@@ -144,6 +160,7 @@ func startClusterWith(t *testing.T, bin string, n int, ours bool, tlsCfg *tls.Co
 			t.Fatalf("member %s: %v\n%s", m.name, err, m.log.String())
 		}
 	}
+	c.started = time.Now()
 	return c
 }
 
@@ -177,7 +194,7 @@ func restartFrom(t *testing.T, bin string, args []string) *cluster {
 	m.clientURL = fmt.Sprintf("http://127.0.0.1:%d", m.clientPort)
 	m.peerURL = fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
 	startMember(t, bin, m, append([]string{"--name", m.name, "--initial-cluster", m.name + "=" + m.peerURL,
-		"--heartbeat-interval", "20", "--election-timeout", "200"}, args...))
+		"--heartbeat-interval", "50", "--election-timeout", "1000"}, args...))
 	return &cluster{members: []*memberProc{m}, ours: true, hc: &http.Client{Timeout: 5 * time.Second}}
 }
 
