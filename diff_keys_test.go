@@ -20,11 +20,14 @@ package main
 // TARGET is path and query, sent as written (percent escapes, `//`). BODY is sent verbatim
 // with Content-Type application/x-www-form-urlencoded; it cannot contain spaces (write %20);
 // '' sends an empty body. Options: @ct=TYPE (Content-Type), @h=Name:Value (a request
-// header), @shape (compare the JSON shape only), @mask=f1,f2 (mask those JSON fields).
+// header), @shape (compare the JSON shape only), @mask=f1,f2 (mask those JSON fields),
+// @big=N (the body is `value=` and N bytes, instead of BODY).
 // `-> NAME` saves the step's result index (the node's modifiedIndex, else X-Etcd-Index);
 // `=> NAME` saves its X-Etcd-Index.
 // Placeholders, resolved per server: {base+N}, {NAME}, {NAME+N}, {NAME-N}, and {#K} for the
-// result index of step K (0-based, counting every step line of the file).
+// result index of step K (0-based, counting every step line of the file); {NAME:20} (any of
+// them with :20) writes the index as the 20-digit name of an in-order key; {peer_url} is the
+// server's own peer URL.
 
 import (
 	"fmt"
@@ -177,11 +180,45 @@ func parseStep(w []string) (step, error) {
 			st.shape = true
 		case strings.HasPrefix(opt, "@mask="):
 			st.mask = strings.Split(opt[len("@mask="):], ",")
+		case strings.HasPrefix(opt, "@big="):
+			n, err := strconv.Atoi(opt[len("@big="):])
+			if err != nil || n < 1 || st.hasBody {
+				return st, fmt.Errorf("want @big=N (N > 0) instead of a body, got %q", opt)
+			}
+			st.big, st.hasBody = n, true
 		default:
 			return st, fmt.Errorf("unknown option %q", opt)
 		}
 	}
 	return st, nil
+}
+
+// TestDiffResolve checks the placeholders against one side's saved values.
+func TestDiffResolve(t *testing.T) {
+	sd := &diffSide{
+		srv:     &diffServer{base: 7, peerURL: "http://127.0.0.1:2380"},
+		vars:    map[string]uint64{"q": 12},
+		results: []uint64{20, 21},
+	}
+	tests := []struct{ in, want string }{
+		{"/v2/keys/a?waitIndex={base+1}", "/v2/keys/a?waitIndex=8"},
+		{"{q}-{q-2}-{q+3}", "12-10-15"},
+		{"/v2/keys/q/{q:20}", "/v2/keys/q/00000000000000000012"},
+		{"/v2/keys/{#1+1:20}", "/v2/keys/00000000000000000022"},
+		{`{"peerURLs":["{peer_url}"]}`, `{"peerURLs":["http://127.0.0.1:2380"]}`},
+		{"/v2/keys/b{n}", "/v2/keys/b{n}"},
+	}
+	for _, tt := range tests {
+		got, err := sd.resolve(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("resolve(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"{nosuch}", "{#2}", "{#9:20}"} {
+		if _, err := sd.resolve(bad); err == nil {
+			t.Errorf("resolve(%q) succeeded, want an error", bad)
+		}
+	}
 }
 
 // TestParseScript checks the script syntax on one line of each kind.
@@ -194,6 +231,7 @@ collect w 2
 repeat 3 PUT /v2/keys/b{n} ''
 await status=404 GET /v2/keys/c @mask=ttl,expiration @shape
 GET /v2/keys/ => now
+PUT /v2/keys/big @big=100 @mask=value
 `
 	steps, err := parseScript("t.txt", text)
 	if err != nil {
@@ -207,6 +245,7 @@ GET /v2/keys/ => now
 		{source: "t.txt:6", kind: stepRepeat, count: 3, method: "PUT", target: "/v2/keys/b{n}", hasBody: true},
 		{source: "t.txt:7", kind: stepAwait, cond: "status=404", method: "GET", target: "/v2/keys/c", mask: []string{"ttl", "expiration"}, shape: true},
 		{source: "t.txt:8", method: "GET", target: "/v2/keys/", save: "now", saveHdr: true},
+		{source: "t.txt:9", method: "PUT", target: "/v2/keys/big", hasBody: true, big: 100, mask: []string{"value"}},
 	}
 	if len(steps) != len(want) {
 		t.Fatalf("parseScript = %d steps, want %d", len(steps), len(want))
@@ -216,7 +255,7 @@ GET /v2/keys/ => now
 			t.Errorf("step %d = %s\nwant %#v", i, got, want[i])
 		}
 	}
-	for _, bad := range []string{"expect MAYBE x\nGET /", "GET", "get /v2/keys", "collect", "repeat x GET /", "await soon GET /", "GET / @bogus", "expect OURS x"} {
+	for _, bad := range []string{"expect MAYBE x\nGET /", "GET", "get /v2/keys", "collect", "repeat x GET /", "await soon GET /", "GET / @bogus", "expect OURS x", "PUT / x @big=3", "PUT / @big=0", "PUT / @big=x"} {
 		if _, err := parseScript("bad.txt", bad); err == nil {
 			t.Errorf("parseScript(%q) succeeded, want an error", bad)
 		}

@@ -279,9 +279,11 @@ const (
 )
 
 // step is one scripted action. Targets and bodies may hold placeholders resolved per server:
-// {base+N} (starting index + N), {name} / {name+N} / {name-N} (a value saved with save), and
+// {base+N} (starting index + N), {name} / {name+N} / {name-N} (a value saved with save),
 // {#K} (the result index of step K of the same script: the node's modifiedIndex, else
-// X-Etcd-Index); {n} is left to repeat, which numbers its requests with it.
+// X-Etcd-Index), any of these with :20 appended inside the braces for the 20-digit name POST
+// gives an in-order key ({q:20}), and {peer_url} (the server's own peer URL); {n} is left to
+// repeat, which numbers its requests with it.
 type step struct {
 	source  string // "file:line" or "random step N", for messages
 	kind    stepKind
@@ -289,6 +291,7 @@ type step struct {
 	target  string // path and query
 	body    string // sent as is; Content-Type form-urlencoded unless ct says otherwise
 	hasBody bool
+	big     int // @big=N: the body is value= followed by N bytes
 	ct      string
 	header  [][2]string // extra request headers
 	name    string      // watch name (watch/collect)
@@ -316,8 +319,11 @@ func (st step) describe() string {
 		fmt.Fprintf(&b, "await %s ", st.cond)
 	}
 	b.WriteString(st.method + " " + st.target)
-	if st.hasBody {
+	if st.hasBody && st.big == 0 {
 		b.WriteString(" " + st.body)
+	}
+	if st.big > 0 {
+		fmt.Fprintf(&b, " @big=%d", st.big)
 	}
 	if st.ct != "" {
 		b.WriteString(" @ct=" + st.ct)
@@ -489,8 +495,8 @@ func diffResponses(a, b response) string {
 	return out.String()
 }
 
-// placeholder is {base+N}, {name}, {name±N} or {#K}.
-var placeholder = regexp.MustCompile(`\{(#?[A-Za-z0-9_]+)([+-][0-9]+)?\}`)
+// placeholder is {base+N}, {name}, {name±N} or {#K}, optionally with :20, or {peer_url}.
+var placeholder = regexp.MustCompile(`\{(#?[A-Za-z0-9_]+)([+-][0-9]+)?(:20)?\}`)
 
 // resolve replaces placeholders with this side's absolute values.
 func (sd *diffSide) resolve(s string) (string, error) {
@@ -501,6 +507,8 @@ func (sd *diffSide) resolve(s string) (string, error) {
 		switch name := sub[1]; {
 		case name == "n":
 			return m // numbered by repeat
+		case name == "peer_url":
+			return sd.srv.peerURL
 		case name == "base":
 			v = sd.srv.base
 		case strings.HasPrefix(name, "#"):
@@ -520,6 +528,9 @@ func (sd *diffSide) resolve(s string) (string, error) {
 		if sub[2] != "" {
 			d, _ := strconv.ParseInt(sub[2], 10, 64)
 			v = uint64(int64(v) + d)
+		}
+		if sub[3] != "" {
+			return fmt.Sprintf("%020d", v)
 		}
 		return strconv.FormatUint(v, 10)
 	})
@@ -571,7 +582,10 @@ type rawResponse struct {
 // newRequest builds st's request for this side.
 func (sd *diffSide) newRequest(ctx context.Context, st step) (*http.Request, error) {
 	var body io.Reader
-	if st.hasBody {
+	switch {
+	case st.big > 0:
+		body = strings.NewReader("value=" + strings.Repeat("x", st.big))
+	case st.hasBody:
 		body = strings.NewReader(st.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, st.method, sd.srv.m.clientURL+st.target, body)
@@ -595,7 +609,10 @@ func (sd *diffSide) roundTrip(ctx context.Context, st step, d time.Duration) raw
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	raw := rawResponse{sent: st.method + " " + st.target}
-	if st.hasBody {
+	switch {
+	case st.big > 0:
+		raw.sent += fmt.Sprintf(" value=<%d bytes>", st.big)
+	case st.hasBody:
 		raw.sent += " " + st.body
 	}
 	req, err := sd.newRequest(ctx, st)
