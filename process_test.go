@@ -33,18 +33,7 @@ var (
 // ourBinary builds bin/etcd once per test run into a temporary directory.
 func ourBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "etcd2-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "etcd")
-		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
+	buildOnce.Do(buildOurBinary) // TestMain has normally done it already
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
