@@ -68,6 +68,11 @@ type tlsSide struct {
 // hasCert reports whether a certificate was configured by file.
 func (s tlsSide) hasCert() bool { return s.CertFile != "" }
 
+// requiresClientCert reports whether connecting clients (or members, on the peer side)
+// must present a certificate signed by the trusted CA: with --client-cert-auth, and, as in
+// the reference, whenever a trusted CA file is given.
+func (s tlsSide) requiresClientCert() bool { return s.ClientCertAuth || s.TrustedCAFile != "" }
+
 // tlsSettings is the TLS part of serverConfig: the flags, and the configurations built
 // from them. Configurations that need a generated certificate (--auto-tls) are built by
 // setupTLS once the data dir exists.
@@ -207,7 +212,7 @@ func buildTLS(s tlsSide, ciphers []uint16, selfSigned bool, what string) (server
 	if pair != nil {
 		server.GetCertificate = pair.getCertificate
 	}
-	if s.ClientCertAuth {
+	if s.requiresClientCert() {
 		server.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	if len(verifiers) > 0 {

@@ -113,6 +113,9 @@ func TestTLSServerConfigJudgesClientCertificates(t *testing.T) {
 		{"peer with allowed CN", peerSide, peer, ""},
 		{"peer with another CN", peerSide, good, "CommonName authentication failed"},
 		{"no client-cert-auth", tlsSide{CertFile: srv.certFile, KeyFile: srv.keyFile}, nil, ""},
+		// A trusted CA alone requires certificates too, as in the reference.
+		{"trusted CA alone, no certificate", tlsSide{CertFile: srv.certFile, KeyFile: srv.keyFile, TrustedCAFile: ca.file}, nil, "didn't provide a certificate"},
+		{"trusted CA alone, good client", tlsSide{CertFile: srv.certFile, KeyFile: srv.keyFile, TrustedCAFile: ca.file}, good, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -457,7 +457,8 @@ func TestTLSProcessCipherSuites(t *testing.T) {
 
 // TestTLSProcessClientCertificatesLikeReference starts one member of ours and one of the
 // reference with the same TLS flags and checks that the same clients are served and
-// refused.
+// refused: with --client-cert-auth and a CRL, and with only a trusted CA file (which the
+// reference takes as requiring client certificates too).
 func TestTLSProcessClientCertificatesLikeReference(t *testing.T) {
 	if !referenceInstalled() {
 		t.Skip("reference etcd not installed")
@@ -476,28 +477,40 @@ func TestTLSProcessClientCertificatesLikeReference(t *testing.T) {
 		{"TLS 1.1", tls11},
 		{"server not trusted", p.foreign.clientConfig(p.client)},
 	}
-	served := map[string][]string{}
-	for _, bin := range []string{ourBinary(t), "etcd"} {
-		m := newMember(t, bin, filepath.Join(t.TempDir(), "d"))
-		useHTTPS(m, p.httpClient(p.client), p.serverFlags()...)
-		m.startReady()
-		for _, c := range clients {
-			status, _, err := rawHTTPS(m.clientURL+"/v2/keys/", c.cfg, "GET", "")
-			if err != nil {
-				status = "refused"
+	configs := []struct {
+		name  string
+		flags []string
+	}{
+		{"client-cert-auth and CRL", p.serverFlags()},
+		{"trusted CA only", []string{"--cert-file", p.member.certFile, "--key-file", p.member.keyFile, "--trusted-ca-file", p.ca.file,
+			"--peer-cert-file", p.member.certFile, "--peer-key-file", p.member.keyFile}},
+	}
+	for _, cf := range configs {
+		t.Run(cf.name, func(t *testing.T) {
+			served := map[string][]string{}
+			for _, bin := range []string{ourBinary(t), "etcd"} {
+				m := newMember(t, bin, filepath.Join(t.TempDir(), "d"))
+				useHTTPS(m, p.httpClient(p.client), cf.flags...)
+				m.startReady()
+				for _, c := range clients {
+					status, _, err := rawHTTPS(m.clientURL+"/v2/keys/", c.cfg, "GET", "")
+					if err != nil {
+						status = "refused"
+					}
+					served[c.name] = append(served[c.name], status)
+				}
+				m.kill()
 			}
-			served[c.name] = append(served[c.name], status)
-		}
-		m.kill()
-	}
-	for _, c := range clients {
-		got := served[c.name]
-		t.Logf("%s: ours %q, reference %q", c.name, got[0], got[1])
-		if got[0] != got[1] {
-			t.Errorf("%s: ours %q, reference %q", c.name, got[0], got[1])
-		}
-	}
-	if got := served["good certificate"][0]; got != "200 OK" {
-		t.Errorf("good certificate: %q, want 200 OK", got)
+			for _, c := range clients {
+				got := served[c.name]
+				t.Logf("%s: ours %q, reference %q", c.name, got[0], got[1])
+				if got[0] != got[1] {
+					t.Errorf("%s: ours %q, reference %q", c.name, got[0], got[1])
+				}
+			}
+			if got := served["good certificate"][0]; got != "200 OK" {
+				t.Errorf("good certificate: %q, want 200 OK", got)
+			}
+		})
 	}
 }

@@ -45,8 +45,8 @@ func setupTLS(cfg *serverConfig, lg zerolog.Logger, peerLns, clientLns, metricsL
 	} else if s.Peer.AutoTLS {
 		lg.Warn().Msg("ignoring --peer-auto-tls: --peer-cert-file and --peer-key-file are given")
 	}
-	if s.Peer.AllowedCN != "" && !s.Peer.ClientCertAuth {
-		lg.Warn().Msg("--peer-cert-allowed-cn has no effect without --peer-client-cert-auth")
+	if s.Peer.AllowedCN != "" && !s.Peer.requiresClientCert() {
+		lg.Warn().Msg("--peer-cert-allowed-cn has no effect without --peer-client-cert-auth or --peer-trusted-ca-file")
 	}
 	if s.ClientServer != nil {
 		logTLSSide(lg, "client", s.Client)
@@ -73,7 +73,7 @@ func autoTLSSide(cfg *serverConfig, side tlsSide, what string, hosts []string) (
 
 func logTLSSide(lg zerolog.Logger, what string, s tlsSide) {
 	ev := lg.Info().Str("side", what).Str("cert_file", s.CertFile).Str("key_file", s.KeyFile).
-		Str("trusted_ca_file", s.TrustedCAFile).Bool("client_cert_auth", s.ClientCertAuth).
+		Str("trusted_ca_file", s.TrustedCAFile).Bool("client_cert_auth", s.requiresClientCert()).
 		Str("crl_file", s.CRLFile).Bool("auto_tls", s.AutoTLS)
 	if s.AllowedCN != "" {
 		ev = ev.Str("allowed_cn", s.AllowedCN)
