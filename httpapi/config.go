@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/etcd2/etcd2/auth"
 	"github.com/etcd2/etcd2/members"
 	"github.com/etcd2/etcd2/store"
 )
@@ -89,6 +90,12 @@ type Config struct {
 	// Done, when closed, ends every open watch: close it before shutting the HTTP server
 	// down so that long polls do not hold the shutdown up.
 	Done <-chan struct{}
+	// Auth serves /v2/auth and, once auth is enabled, guards keys, members writes and the
+	// auth API itself (SPEC §6). Nil leaves /v2/auth unserved and everything open.
+	Auth *auth.Store
+	// ClientCertAuth (--client-cert-auth) lets the CN of a verified client certificate
+	// name the user of a request without an Authorization header.
+	ClientCertAuth bool
 }
 
 // Defaults of Config.

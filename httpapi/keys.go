@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ type keysHandler struct {
 	bufs    *bufferPool
 
 	watchRequests prometheus.Counter
+	auth          *authorizer // nil: no auth
 }
 
 const keysMethods = "HEAD,GET,PUT,POST,DELETE"
@@ -38,6 +40,11 @@ func (h *keysHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kr, err := parseKeyRequest(r, h.maxBody)
 	if err != nil {
 		h.writeError(w, r, err)
+		return
+	}
+	// Access is checked after the parameters, on the path as sent (SPEC §6).
+	if !h.auth.keyAccess(r, strings.TrimPrefix(r.URL.Path, keysPrefix), kr.recursive) {
+		h.writeError(w, r, errNoKeyAuth())
 		return
 	}
 	switch {

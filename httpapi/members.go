@@ -21,6 +21,7 @@ type membersHandler struct {
 	srv     Server
 	timeout time.Duration
 	hdr     *headers
+	auth    *authorizer // nil: no auth
 }
 
 const (
@@ -33,6 +34,10 @@ func (h *membersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut:
 	default:
 		methodNotAllowed(w, membersMethods)
+		return
+	}
+	if !h.auth.writeRootAccess(r) {
+		writeNoAuth(w)
 		return
 	}
 	h.hdr.setClusterID(w.Header(), h.srv.ClusterID())

@@ -22,13 +22,14 @@ func New(cfg Config) (http.Handler, error) {
 	lg := cfg.Logger.With().Str("component", "httpapi").Logger()
 	hdr := newHeaders()
 	bufs := &bufferPool{}
+	authz := newAuthorizer(cfg.Auth, cfg.ClientCertAuth)
 
 	keys := &keysHandler{
 		srv: cfg.Server, kv: cfg.KV, clock: cfg.Clock, timeout: cfg.RequestTimeout,
 		maxBody: cfg.MaxRequestBytes, donec: cfg.Done, hdr: hdr, bufs: bufs,
-		watchRequests: m.watchRequests,
+		watchRequests: m.watchRequests, auth: authz,
 	}
-	mem := &membersHandler{srv: cfg.Server, timeout: cfg.RequestTimeout, hdr: hdr}
+	mem := &membersHandler{srv: cfg.Server, timeout: cfg.RequestTimeout, hdr: hdr, auth: authz}
 	st := &statsHandler{srv: cfg.Server, kv: cfg.KV, hdr: hdr, bufs: bufs}
 	basic := &basicHandler{
 		srv: cfg.Server, version: cfg.Version, hdr: hdr,
@@ -54,6 +55,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.Handle("/metrics", promhttp.InstrumentMetricHandler(cfg.Registry,
 		promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	r.HandleFunc("/debug/vars", allowMethods("GET", serveVars))
+	if cfg.Auth != nil {
+		(&authHandler{st: cfg.Auth, authz: authz, srv: cfg.Server, hdr: hdr, timeout: cfg.RequestTimeout}).routes(r)
+	}
 	if cfg.SetLogLevel != nil {
 		r.Handle("/config/local/log", allowMethods("PUT", (&logLevelHandler{set: cfg.SetLogLevel}).ServeHTTP))
 	}
