@@ -280,6 +280,8 @@ func TestProcessBadConfigurationExitsWithOneLine(t *testing.T) {
 	}
 	defer busy.Close()
 	busyURL := "http://" + busy.Addr().String()
+	freeURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	freePeerURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, []byte("x"), 0o600)
@@ -297,7 +299,10 @@ func TestProcessBadConfigurationExitsWithOneLine(t *testing.T) {
 		{"listen without advertise", []string{"--listen-client-urls", "http://127.0.0.1:1"}, nil, "--advertise-client-urls is required"},
 		{"busy port", []string{"--data-dir", filepath.Join(dir, "b"), "--listen-client-urls", busyURL, "--advertise-client-urls", busyURL}, nil, "address already in use"},
 		{"unusable data dir", []string{"--data-dir", filepath.Join(file, "sub")}, nil, "cannot access data directory"},
-		{"name not in cluster", []string{"--data-dir", filepath.Join(dir, "n"), "--name", "zz"}, nil, `couldn't find local name "zz"`},
+		// Own ports: the default 2379/2380 may be taken on a developer's machine.
+		{"name not in cluster", []string{"--data-dir", filepath.Join(dir, "n"), "--name", "zz",
+			"--listen-client-urls", freeURL, "--advertise-client-urls", freeURL,
+			"--listen-peer-urls", freePeerURL, "--initial-advertise-peer-urls", freePeerURL}, nil, `couldn't find local name "zz"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
