@@ -66,6 +66,18 @@ func (n *Node) handleReady(rd etcdraft.Ready) error {
 		n.send(rd.Messages)
 	}
 
+	// Committed entries are durable on a quorum already, so they are applied before this
+	// Ready's own WAL write: their callers then do not also wait for an fsync of entries
+	// that are not theirs (with sync storage writes raft may hand the same entry in both
+	// lists; it is committed either way). Snapshots and configuration changes keep the
+	// strict order below.
+	early := etcdraft.IsEmptySnap(rd.Snapshot) && allNormal(rd.CommittedEntries)
+	if early {
+		if err := n.applyEntries(rd.CommittedEntries); err != nil {
+			return err
+		}
+	}
+
 	if !etcdraft.IsEmptySnap(rd.Snapshot) {
 		// Snapshot file before its WAL record: a record without a file cannot be
 		// recovered; a file without a record is ignored at start.
@@ -104,9 +116,12 @@ func (n *Node) handleReady(rd etcdraft.Ready) error {
 		n.send(rd.Messages)
 	}
 
-	if err := n.applyEntries(rd.CommittedEntries); err != nil {
-		return err
+	if !early {
+		if err := n.applyEntries(rd.CommittedEntries); err != nil {
+			return err
+		}
 	}
+	// After the append: a snapshot at the applied index needs the entries in the storage.
 	if err := n.maybeSnapshot(); err != nil {
 		return err
 	}
@@ -115,6 +130,16 @@ func (n *Node) handleReady(rd etcdraft.Ready) error {
 	// above were applied.
 	n.maybeCampaignAlone()
 	return nil
+}
+
+// allNormal reports whether ents holds no configuration change.
+func allNormal(ents []raftpb.Entry) bool {
+	for i := range ents {
+		if ents[i].Type != raftpb.EntryNormal {
+			return false
+		}
+	}
+	return true
 }
 
 // maybeCampaignAlone makes the only voter of a one-member cluster campaign at once instead
