@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/etcd2/etcd2/auth"
 	"github.com/etcd2/etcd2/httpapi"
 	"github.com/etcd2/etcd2/members"
 	"github.com/etcd2/etcd2/raft"
@@ -93,6 +94,10 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registry.MustRegister(newRaftCollector(node))
 	watchesDone := make(chan struct{})
+	authStore, err := auth.New(auth.Config{Proposer: node, Reader: st, Logger: lg})
+	if err != nil {
+		return err
+	}
 	handler, err := httpapi.New(httpapi.Config{
 		Server:          node,
 		KV:              st,
@@ -105,6 +110,8 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		EnablePprof:     cfg.EnablePprof,
 		SetLogLevel:     setLogLevel,
 		Done:            watchesDone,
+		Auth:            authStore,
+		ClientCertAuth:  cfg.TLS.Client.ClientCertAuth,
 	})
 	if err != nil {
 		return err
