@@ -20,8 +20,9 @@ package main
 // TARGET is path and query, sent as written (percent escapes, `//`). BODY is sent verbatim
 // with Content-Type application/x-www-form-urlencoded; it cannot contain spaces (write %20);
 // '' sends an empty body. Options: @ct=TYPE (Content-Type), @h=Name:Value (a request
-// header), @shape (compare the JSON shape only), @mask=f1,f2 (mask those JSON fields),
-// @big=N (the body is `value=` and N bytes, instead of BODY).
+// header), @user=NAME:PASSWORD (HTTP Basic credentials), @shape (compare the JSON shape
+// only), @mask=f1,f2 (mask those JSON fields), @big=N (the body is `value=` and N bytes,
+// instead of BODY).
 // `-> NAME` saves the step's result index (the node's modifiedIndex, else X-Etcd-Index);
 // `=> NAME` saves its X-Etcd-Index.
 // Placeholders, resolved per server: {base+N}, {NAME}, {NAME+N}, {NAME-N}, and {#K} for the
@@ -30,6 +31,7 @@ package main
 // server's own peer URL.
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -176,6 +178,9 @@ func parseStep(w []string) (step, error) {
 				return st, fmt.Errorf("want @h=Name:Value, got %q", opt)
 			}
 			st.header = append(st.header, [2]string{name, value})
+		case strings.HasPrefix(opt, "@user="):
+			creds := base64.StdEncoding.EncodeToString([]byte(opt[len("@user="):]))
+			st.header = append(st.header, [2]string{"Authorization", "Basic " + creds})
 		case opt == "@shape":
 			st.shape = true
 		case strings.HasPrefix(opt, "@mask="):
@@ -232,6 +237,7 @@ repeat 3 PUT /v2/keys/b{n} ''
 await status=404 GET /v2/keys/c @mask=ttl,expiration @shape
 GET /v2/keys/ => now
 PUT /v2/keys/big @big=100 @mask=value
+GET /v2/auth/users @user=root:pw
 `
 	steps, err := parseScript("t.txt", text)
 	if err != nil {
@@ -246,6 +252,7 @@ PUT /v2/keys/big @big=100 @mask=value
 		{source: "t.txt:7", kind: stepAwait, cond: "status=404", method: "GET", target: "/v2/keys/c", mask: []string{"ttl", "expiration"}, shape: true},
 		{source: "t.txt:8", method: "GET", target: "/v2/keys/", save: "now", saveHdr: true},
 		{source: "t.txt:9", method: "PUT", target: "/v2/keys/big", hasBody: true, big: 100, mask: []string{"value"}},
+		{source: "t.txt:10", method: "GET", target: "/v2/auth/users", header: [][2]string{{"Authorization", "Basic cm9vdDpwdw=="}}},
 	}
 	if len(steps) != len(want) {
 		t.Fatalf("parseScript = %d steps, want %d", len(steps), len(want))
