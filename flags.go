@@ -40,6 +40,8 @@ type serverConfig struct {
 	EventHistory             int
 	// TLS (helper-T)
 	TLS tlsSettings
+	// Proxy mode (helper-proxy)
+	Proxy proxySettings
 }
 
 // Flag names shared by the definitions and the validation below.
@@ -116,6 +118,7 @@ func serverFlags() []cli.Flag {
 		&cli.UintFlag{Name: flagEventHistory, Value: 1000, Usage: "Number of events kept for watches with waitIndex (etcd2 addition; 1000 as etcd)."},
 	}
 	fs = append(fs, tlsFlags()...)
+	fs = append(fs, proxyFlags()...)
 	for _, name := range ignoredV3Flags {
 		if ignoredV3Bools[name] {
 			// Bool, so that a bare --enable-v2 does not swallow the next argument.
@@ -187,7 +190,7 @@ func applyEnv(c *cli.Context, environ []string) (notices []envNotice, unknown []
 			continue
 		}
 		if err := c.Set(name, v); err != nil {
-			return nil, nil, fmt.Errorf("invalid value %q for %s: parse error", v, k)
+			return nil, nil, fmt.Errorf("invalid value %q for %s: %v", v, k, err)
 		}
 		notices = append(notices, envNotice{variable: k, value: v, flag: name})
 	}
@@ -245,7 +248,7 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 		}
 	}
 	// The reference refuses to guess what to advertise when it listens somewhere explicit.
-	if c.IsSet(flagListenClient) && !c.IsSet(flagAdvertiseClient) {
+	if c.IsSet(flagListenClient) && !c.IsSet(flagAdvertiseClient) && !mayBeProxy(c) {
 		return nil, fmt.Errorf("%w: --advertise-client-urls is required when --listen-client-urls is set explicitly", errConfig)
 	}
 	if c.IsSet(flagListenPeer) && !c.IsSet(flagInitialAdvertise) && c.IsSet(flagInitialCluster) &&
@@ -285,6 +288,9 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 		return nil, fmt.Errorf("%w: invalid value %q for --log-format (want auto, json or console)", errConfig, cfg.LogFormat)
 	}
 	if err := parseTLSConfig(c, cfg); err != nil {
+		return nil, err
+	}
+	if err := parseProxyConfig(c, cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -28,6 +28,12 @@ const shutdownTimeout = 10 * time.Second
 
 // serve runs one member until ctx ends (a signal) or the member stops on its own.
 func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
+	// A proxy instead of a member: --proxy on|readonly, or a data dir holding a proxy.
+	if asProxy, err := runsAsProxy(cfg, lg); err != nil {
+		return err
+	} else if asProxy {
+		return serveProxy(ctx, cfg, lg)
+	}
 	memberDir := filepath.Join(cfg.DataDir, "member")
 	if err := os.MkdirAll(memberDir, 0o700); err != nil {
 		return fmt.Errorf("cannot access data directory: %w", err)

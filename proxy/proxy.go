@@ -37,6 +37,9 @@ type Config struct {
 	// Registerer receives the etcd_proxy_* metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 	Logger     zerolog.Logger
+	// Done, when closed, ends the watches (wait=true) being proxied, so that a
+	// graceful HTTP shutdown does not wait for them; nil leaves them open.
+	Done <-chan struct{}
 	// Clock times failure waits; nil is the wall clock.
 	Clock Clock
 	// Shuffle orders the endpoints at each refresh; nil is math/rand/v2's Shuffle.
@@ -81,7 +84,7 @@ func New(cfg Config) (*Proxy, error) {
 		lg:              lg,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", &reverseProxy{dir: p.dir, transport: cfg.Transport, metrics: m, lg: lg})
+	mux.Handle("/", &reverseProxy{dir: p.dir, transport: cfg.Transport, metrics: m, lg: lg, done: cfg.Done})
 	mux.HandleFunc("/v2/config/local/proxy", p.serveConfig)
 	// As in the reference, CORS wraps the proxy and readonly wraps both, so that a
 	// readonly proxy answers OPTIONS with 501 as well.

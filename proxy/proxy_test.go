@@ -438,3 +438,54 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// Closing Done ends the watches being proxied (so a graceful shutdown is not held up by
+// them) and leaves other requests alone.
+func TestProxyDoneEndsWatches(t *testing.T) {
+	b := newBackend(t, "m1", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("wait") != "true" {
+			io.WriteString(w, "plain")
+			return
+		}
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	done := make(chan struct{})
+	p, err := New(Config{
+		Transport:       NewTransport(nil, time.Second, 0, time.Second),
+		URLs:            func(context.Context) []string { return []string{b.URL} },
+		RefreshInterval: time.Minute,
+		Logger:          zerolog.New(zerolog.NewTestWriter(t)),
+		Done:            done,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Refresh(context.Background())
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/v2/keys/w?wait=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(resp.Body)
+		ended <- err
+	}()
+	close(done)
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch still open 10s after Done was closed")
+	}
+	if got := do(t, "GET", srv.URL+"/v2/keys/a", ""); got.status != 200 || got.body != "plain" {
+		t.Errorf("after Done a plain GET = %d %q, want 200 plain", got.status, got.body)
+	}
+	if got := p.Endpoints(); !slices.Equal(got, []string{b.URL}) {
+		t.Errorf("Endpoints() = %q: ending watches must not mark the member down", got)
+	}
+}

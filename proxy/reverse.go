@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ type reverseProxy struct {
 	transport http.RoundTripper
 	metrics   *metrics
 	lg        zerolog.Logger
+	done      <-chan struct{} // closed at shutdown: ends open watches
 }
 
 func (p *reverseProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +42,21 @@ func (p *reverseProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "httpproxy: failed to read request body: "+err.Error())
 		return
 	}
-	out := outgoingRequest(r)
+	ctx := r.Context()
+	if p.done != nil && r.URL.Query().Get("wait") == "true" {
+		// A watch can stay open for ever; at shutdown it ends, as on a member.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-p.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	out := outgoingRequest(r.WithContext(ctx))
 
 	eps := p.dir.available()
 	if len(eps) == 0 {
@@ -55,7 +71,7 @@ func (p *reverseProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.URL.Scheme, out.URL.Host = ep.url.Scheme, ep.url.Host
 		setBody(out, body)
 		resp, err = p.transport.RoundTrip(out)
-		if r.Context().Err() != nil {
+		if ctx.Err() != nil {
 			// The client left (or the proxy is stopping): no one to answer, and no
 			// reason to hold the endpoint responsible.
 			if resp != nil {
