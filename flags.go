@@ -40,6 +40,8 @@ type serverConfig struct {
 	EventHistory             int
 	// TLS (helper-T)
 	TLS tlsSettings
+	// Discovery and DNS SRV bootstrap (helper-disc)
+	Discovery discoverySettings
 	// Proxy mode (helper-proxy)
 	Proxy proxySettings
 }
@@ -118,6 +120,7 @@ func serverFlags() []cli.Flag {
 		&cli.UintFlag{Name: flagEventHistory, Value: 1000, Usage: "Number of events kept for watches with waitIndex (etcd2 addition; 1000 as etcd)."},
 	}
 	fs = append(fs, tlsFlags()...)
+	fs = append(fs, discoveryFlags()...)
 	fs = append(fs, proxyFlags()...)
 	for _, name := range ignoredV3Flags {
 		if ignoredV3Bools[name] {
@@ -288,6 +291,9 @@ func parseServerConfig(c *cli.Context) (*serverConfig, error) {
 		return nil, fmt.Errorf("%w: invalid value %q for --log-format (want auto, json or console)", errConfig, cfg.LogFormat)
 	}
 	if err := parseTLSConfig(c, cfg); err != nil {
+		return nil, err
+	}
+	if err := parseDiscoveryConfig(c, cfg); err != nil {
 		return nil, err
 	}
 	if err := parseProxyConfig(c, cfg); err != nil {

@@ -41,12 +41,13 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	app := &cli.App{
 		Name:            "etcd",
 		Usage:           "the etcd2 server: the etcd v2 API, replicated with Raft",
-		UsageText:       "etcd [flags]  (every flag --some-flag is also read from ETCD_SOME_FLAG)",
+		UsageText:       "etcd [flags]  (every flag --some-flag is also read from ETCD_SOME_FLAG)\netcd discovery-service [flags]",
 		Version:         version,
 		Flags:           serverFlags(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
+		Commands:        []*cli.Command{discoveryServiceCommand(environ)},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v", errConfig, err)
 		},
@@ -83,7 +84,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 				lg.Warn().Str("flag", f).Msg("ignoring etcd v3 flag that has no meaning for a v2 server")
 			}
 			// A failure is returned, not logged: it ends as the one plain line below.
-			return serve(ctx, cfg, lg)
+			return serveOrFallBack(ctx, cfg, lg)
 		},
 	}
 	// The flag package accepts -name as well as --name, which scripts and client test

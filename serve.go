@@ -210,6 +210,9 @@ const keysPrefix = "/1"
 // bootstrap computes the initial membership from the flags when the data dir holds no
 // WAL yet; on restart the flags are ignored (SPEC §8.2) and the WAL's identity is used.
 func bootstrap(ctx context.Context, cfg *serverConfig, walDir string, lg zerolog.Logger) (raft.Bootstrap, error) {
+	if cfg.Discovery.enabled() {
+		return discoveryBootstrap(ctx, cfg, walDir, lg)
+	}
 	if wal.Exist(walDir) {
 		lg.Info().Str("wal_dir", walDir).Msg("restarting member from existing data dir; ignoring --initial-* flags")
 		return raft.Bootstrap{}, nil

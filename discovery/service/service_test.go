@@ -387,19 +387,21 @@ func TestStatusAndCompletion(t *testing.T) {
 	listing := func() string {
 		mu.Lock()
 		defer mu.Unlock()
-		nodes := `{"key":"/_etcd/registry/` + tok + `/_config","dir":true,"nodes":[{"key":"/_etcd/registry/` + tok + `/_config/size","value":"2","createdIndex":5}],"createdIndex":5}`
+		// _config is hidden: listings leave it out.
+		var nodes []string
 		vals := []string{
 			`{"key":"/_etcd/registry/` + tok + `/bbb","value":"n1=http://127.0.0.1:1","createdIndex":7}`,
 			`{"key":"/_etcd/registry/` + tok + `/aaa","value":"n2=http://127.0.0.1:2,n2=http://127.0.0.1:3","createdIndex":9}`,
 			`{"key":"/_etcd/registry/` + tok + `/ccc","value":"n3=http://127.0.0.1:4","createdIndex":11}`,
 		}
-		for _, v := range vals[:registered] {
-			nodes += "," + v
-		}
-		return `{"action":"get","node":{"key":"/_etcd/registry/` + tok + `","dir":true,"expiration":"2030-01-02T03:04:05Z","ttl":100,"nodes":[` + nodes + `],"createdIndex":4}}`
+		nodes = append(nodes, vals[:registered]...)
+		return `{"action":"get","node":{"key":"/_etcd/registry/` + tok + `","dir":true,"expiration":"2030-01-02T03:04:05Z","ttl":100,"nodes":[` + strings.Join(nodes, ",") + `],"createdIndex":4}}`
 	}
 	base, fb := start(t, time.Hour, func(w http.ResponseWriter, r *http.Request, _ string) {
 		switch {
+		case r.Method == "GET" && strings.HasSuffix(r.URL.Path, tok+"/_config/size"):
+			w.WriteHeader(200)
+			fmt.Fprint(w, `{"action":"get","node":{"key":"/_etcd/registry/`+tok+`/_config/size","value":"2","createdIndex":5}}`)
 		case r.Method == "GET" && strings.Contains(r.URL.Path, tok):
 			w.WriteHeader(200)
 			fmt.Fprint(w, listing())
@@ -428,6 +430,7 @@ func TestStatusAndCompletion(t *testing.T) {
 	wantReqs := []string{
 		"PUT /v2/keys/_etcd/registry/" + tok + "/aaa?prevExist=false value=x",
 		"GET /v2/keys/_etcd/registry/" + tok + "?recursive=true",
+		"GET /v2/keys/_etcd/registry/" + tok + "/_config/size",
 		"PUT /v2/keys/_etcd/registry/" + tok + "?dir=true&prevExist=true",
 	}
 	if !slices.Equal(reqs, wantReqs) {

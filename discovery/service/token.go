@@ -159,17 +159,22 @@ func (s *Service) tokenStatus(ctx context.Context, token string) (*tokenStatus, 
 	st := &tokenStatus{Token: token, Expiration: resp.Node.Expiration, TTL: resp.Node.TTL, Members: []registered{}}
 	var regs []*keysNode
 	for _, n := range resp.Node.Nodes {
-		if path.Base(n.Key) == "_config" {
-			for _, c := range n.Nodes {
-				if path.Base(c.Key) == "size" {
-					st.Size, _ = strconv.Atoi(c.Value)
-				}
-			}
-			continue
-		}
-		if !n.Dir {
+		if path.Base(n.Key) != "_config" && !n.Dir {
 			regs = append(regs, n)
 		}
+	}
+	// _config is a hidden key: listings leave it out, so the size is read by name.
+	b, err = s.backendDo(ctx, http.MethodGet, "/"+token+"/_config/size", nil, nil)
+	if be, ok := errors.AsType[*backendError](err); ok && be.status == http.StatusNotFound {
+		err = nil // a token without a size: size 0, waiting for ever
+	} else if err == nil {
+		var size struct{ Node *keysNode }
+		if json.Unmarshal(b, &size) == nil && size.Node != nil {
+			st.Size, _ = strconv.Atoi(size.Node.Value)
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(regs, func(a, b *keysNode) int { return cmp.Compare(a.CreatedIndex, b.CreatedIndex) })
 	st.Registered = len(regs)
