@@ -150,11 +150,16 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 	}
 	p.Refresh(ctx)
 
-	// The proxy serves its own metrics on the client port; everything else goes to
-	// the members.
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(registry, promhttp.HandlerOpts{})))
-	mux.Handle("/", p.Handler())
+	// The proxy serves its own metrics on the client port, any method, readonly or not;
+	// everything else goes to the members.
+	metrics := promhttp.InstrumentMetricHandler(registry, promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		p.Handler().ServeHTTP(w, r)
+	})
 
 	runCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()

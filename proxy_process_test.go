@@ -307,6 +307,12 @@ var (
 	seqKey     = regexp.MustCompile(`/\d{20}`)
 )
 
+// noRedirects shows a redirect instead of following it.
+var noRedirects = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 func askProxy(t *testing.T, p *member, method, path, body string) proxyAnswer {
 	t.Helper()
 	var rd io.Reader
@@ -317,7 +323,7 @@ func askProxy(t *testing.T, p *member, method, path, body string) proxyAnswer {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -379,6 +385,9 @@ func TestProxyProcessMatchesReference(t *testing.T) {
 		{false, "OPTIONS", "/v2/keys/k", ""},
 		{false, "GET", "/v2/stats/store", ""},
 		{false, "GET", "/nope", ""},
+		{false, "GET", "/v2/keys//queue?recursive=true", ""},
+		{false, "PUT", "/v2/keys/./k", "value=3"},
+		{true, "DELETE", "/v2//keys/k", ""},
 		{false, "PUT", "/v2/config/local/proxy", ""},
 		{true, "GET", "/v2/keys/queue", ""},
 		{true, "PUT", "/v2/keys/k", "value=1"},

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"path"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,16 +85,22 @@ func New(cfg Config) (*Proxy, error) {
 		refreshInterval: cfg.RefreshInterval,
 		lg:              lg,
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", &reverseProxy{dir: p.dir, transport: cfg.Transport, metrics: m, lg: lg, done: cfg.Done})
-	mux.HandleFunc("/v2/config/local/proxy", p.serveConfig)
+	rp := &reverseProxy{dir: p.dir, transport: cfg.Transport, metrics: m, lg: lg, done: cfg.Done}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/config/local/proxy" {
+			p.serveConfig(w, r)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})
 	// As in the reference, CORS wraps the proxy and readonly wraps both, so that a
-	// readonly proxy answers OPTIONS with 501 as well.
-	var h http.Handler = corsHandler(cfg.CORS, mux)
+	// readonly proxy answers OPTIONS with 501 as well; unclean paths are redirected
+	// before any of them.
+	h = corsHandler(cfg.CORS, h)
 	if cfg.ReadOnly {
 		h = readonly(h)
 	}
-	p.handler = h
+	p.handler = cleanPaths(h)
 	return p, nil
 }
 
@@ -146,6 +154,37 @@ func (p *Proxy) serveConfig(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(struct {
 		Endpoints []string `json:"endpoints"`
 	}{p.Endpoints()})
+}
+
+// cleanPaths redirects a request for an unclean path (//, /./, /../) to the clean one
+// with a 301, without forwarding it: the reference's http.ServeMux of Go 1.19 did so in
+// front of the proxy (today's ServeMux would answer 307).
+func cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			if p := cleanPath(r.URL.Path); p != r.URL.Path {
+				u := &url.URL{Path: p, RawQuery: r.URL.RawQuery}
+				http.Redirect(w, r, u.String(), http.StatusMovedPermanently)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is path.Clean rooted at /, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // readonly answers every method but GET (HEAD and OPTIONS included) with an empty 501,

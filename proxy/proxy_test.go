@@ -489,3 +489,41 @@ func TestProxyDoneEndsWatches(t *testing.T) {
 		t.Errorf("Endpoints() = %q: ending watches must not mark the member down", got)
 	}
 }
+
+// Unclean paths are redirected by the proxy itself with the reference's 301, before
+// readonly and CORS, and never forwarded.
+func TestProxyRedirectsUncleanPaths(t *testing.T) {
+	b := newBackend(t, "m1", nil)
+	tp := newTestProxy(t, true, []string{"*"}, b.URL)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantLocation string
+	}{
+		{"GET", "/v2/keys//a", 301, "/v2/keys/a"},
+		{"GET", "/v2/keys/./a/?recursive=true", 301, "/v2/keys/a/?recursive=true"},
+		{"PUT", "/v2//keys/a", 301, "/v2/keys/a"},
+		{"GET", "/v2/keys/a/../../..", 301, "/"},
+		{"GET", "/v2/keys/a/", 201, ""},
+		{"PUT", "/v2/keys/a", 501, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			before := b.hits.Load()
+			req, _ := http.NewRequest(tt.method, tp.srv.URL+tt.path, nil)
+			resp, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || resp.Header.Get("Location") != tt.wantLocation {
+				t.Errorf("%s %s = %d Location %q, want %d %q", tt.method, tt.path, resp.StatusCode,
+					resp.Header.Get("Location"), tt.wantStatus, tt.wantLocation)
+			}
+			if tt.wantStatus == 301 && (b.hits.Load() != before || resp.Header.Get("Access-Control-Allow-Origin") != "") {
+				t.Errorf("redirect forwarded or carrying CORS headers")
+			}
+		})
+	}
+}
