@@ -99,6 +99,13 @@ func (s *Store) Enabled() bool {
 	if err != nil || n == nil {
 		return false
 	}
+	// Every keys request asks: the two values ever written are decided without JSON.
+	switch n.Value {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
 	var on bool
 	if err := json.Unmarshal([]byte(n.Value), &on); err != nil {
 		s.lg.Warn().Err(err).Str("path", enabledKey).Msg("auth flag is not a JSON boolean")
