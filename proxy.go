@@ -55,11 +55,31 @@ func runsAsProxy(cfg *serverConfig, lg zerolog.Logger) (bool, error) {
 }
 
 // serveProxy runs a proxy started from its flags (--proxy on|readonly, or a data dir
-// that holds a proxy). The peers to ask for the member list are the saved cluster file's,
-// or else every peer URL in --initial-cluster.
+// that holds a proxy). The peers to ask for the member list are the saved cluster file's;
+// without one, the discovery token's registrations (read only: a proxy never registers)
+// or the SRV records, else every peer URL in --initial-cluster.
 func serveProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
+	_, err := os.Stat(proxyClusterFile(cfg))
+	switch {
+	case err == nil:
+		if cfg.Discovery.URL != "" {
+			lg.Warn().Str("cluster_file", proxyClusterFile(cfg)).
+				Msg("discovery token ignored since the proxy has already been initialized; valid cluster file found")
+		}
+		if cfg.Discovery.SRV != "" {
+			lg.Warn().Str("cluster_file", proxyClusterFile(cfg)).
+				Msg("DNS SRV discovery ignored since the proxy has already been initialized; valid cluster file found")
+		}
+		return runProxy(ctx, cfg, lg, nil)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot access data directory: %w", err)
+	}
 	var peerURLs []string
-	if _, err := os.Stat(proxyClusterFile(cfg)); errors.Is(err, fs.ErrNotExist) {
+	if cfg.Discovery.enabled() {
+		if peerURLs, err = discoveredPeerURLs(ctx, cfg, lg); err != nil {
+			return err
+		}
+	} else {
 		ic, err := members.ParseInitialCluster(cfg.InitialCluster)
 		if err != nil {
 			return err
@@ -68,9 +88,8 @@ func serveProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error
 			peerURLs = append(peerURLs, ic.URLs[n]...)
 		}
 		slices.Sort(peerURLs)
-		peerURLs = slices.Compact(peerURLs)
 	}
-	return runProxy(ctx, cfg, lg, peerURLs)
+	return runProxy(ctx, cfg, lg, slices.Compact(peerURLs))
 }
 
 // proxyClusterFile is where a proxy keeps the peer URLs it last learned.

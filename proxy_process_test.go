@@ -439,3 +439,47 @@ func TestProxyProcessMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// A proxy started with --proxy on --discovery reads the token's registrations (never
+// registering itself), asks those peers for the member list and proxies to them. Here a
+// single member of ours is both the discovery backend and the cluster.
+func TestProxyProcessFromDiscoveryToken(t *testing.T) {
+	bin := ourBinary(t)
+	m := newMember(t, bin, filepath.Join(t.TempDir(), "m1"))
+	m.startReady()
+	peer := flagValue(m.args, "--initial-advertise-peer-urls")
+	token := "/v2/keys/_etcd/registry/proxytoken"
+	if code, body := put(m, strings.TrimPrefix(token, "/v2/keys")+"/_config/size", "1", ""); code != 201 {
+		t.Fatalf("size = %d %s", code, body)
+	}
+	if code, body := put(m, strings.TrimPrefix(token, "/v2/keys")+"/1234", "m1="+peer, ""); code != 201 {
+		t.Fatalf("registration = %d %s", code, body)
+	}
+	client := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	dir := filepath.Join(t.TempDir(), "proxy")
+	p := &member{t: t, bin: bin, dataDir: dir, clientURL: client, args: []string{
+		"--proxy", "on", "--data-dir", dir, "--listen-client-urls", client, "--discovery", m.clientURL + token,
+	}}
+	p.startReady()
+	if code, body := put(p, "/via-discovery", "ok", ""); code != 201 {
+		t.Fatalf("PUT via proxy = %d %s", code, body)
+	}
+	if eps := proxyEndpoints(t, p); !slices.Equal(eps, []string{m.clientURL}) {
+		t.Errorf("proxy endpoints = %q, want the member's %q", eps, m.clientURL)
+	}
+	var r keysResp
+	// _config is hidden; the one registration is still the only one.
+	if code := getJSON(t, m, token+"?recursive=true", &r); code != 200 || len(r.Node.Nodes) != 1 ||
+		!strings.HasSuffix(r.Node.Nodes[0].Key, "/1234") {
+		t.Errorf("token after the proxy started = %d %+v, want only the member's registration", code, r.Node.Nodes)
+	}
+	if code := p.stop(); code != 0 {
+		t.Errorf("proxy exit code = %d, want 0", code)
+	}
+	// Restarted, the cluster file wins and the token is not read again.
+	again := &member{t: t, bin: bin, dataDir: dir, clientURL: client, args: p.args}
+	again.startReady()
+	if !strings.Contains(again.out.String(), "discovery token ignored since the proxy has already been initialized") {
+		t.Errorf("restart log lacks the ignored-token warning:\n%s", again.out.String())
+	}
+}
