@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/etcd2/etcd2/discovery/dnstest"
+)
+
+// TestEndpointsFromSRVThroughDNS resolves --discovery-srv with Go's resolver sent to a
+// DNS server inside the test (SRV records over the wire, not a fake lookup function).
+func TestEndpointsFromSRVThroughDNS(t *testing.T) {
+	dns := dnstest.Start(t, []dnstest.SRV{
+		{Name: "_etcd-client-ssl._tcp.etcd2.test.", Target: "a.etcd2.test.", Port: 2379, Priority: 1},
+		{Name: "_etcd-client._tcp.etcd2.test.", Target: "b.etcd2.test.", Port: 4001, Priority: 1},
+		{Name: "_etcd-client._tcp.etcd2.test.", Target: "c.etcd2.test.", Port: 4002, Priority: 2},
+		{Name: "_etcd-client-blue._tcp.etcd2.test.", Target: "d.etcd2.test.", Port: 1, Priority: 1},
+	}, nil)
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, dns.Addr)
+	}}
+	tests := []struct {
+		name       string
+		args, env  []string
+		want       []string
+		wantStderr string
+	}{
+		{"secure only", []string{"-D", "etcd2.test"}, nil, []string{"https://a.etcd2.test.:2379"},
+			"ignoring discovered insecure endpoint \"http://b.etcd2.test.:4001\"\n" +
+				"ignoring discovered insecure endpoint \"http://c.etcd2.test.:4002\"\n"},
+		{"insecure allowed", []string{"--discovery-srv", "etcd2.test", "--insecure-discovery"}, nil,
+			[]string{"https://a.etcd2.test.:2379", "http://b.etcd2.test.:4001", "http://c.etcd2.test.:4002"}, ""},
+		{"service name", []string{"-D", "etcd2.test", "--insecure-discovery"}, []string{"ETCDCTL_DISCOVERY_SRV_NAME", "blue"},
+			[]string{"http://d.etcd2.test.:1"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := globalContext(t, tt.args...)
+			var stderr strings.Builder
+			sys := &system{getenv: envOf(tt.env...), stderr: &stderr, lookupSRV: resolver.LookupSRV}
+			got, err := endpoints(c.Context, c, sys, readDiscovery(c, sys.getenv))
+			if err != nil || !slices.Equal(got, tt.want) || stderr.String() != tt.wantStderr {
+				t.Errorf("endpoints(%q) = %q, %v, stderr %q; want %q, stderr %q", tt.args, got, err, stderr.String(), tt.want, tt.wantStderr)
+			}
+		})
+	}
+	// No records at all: the error names both lookups.
+	c := globalContext(t, "-D", "none.test")
+	sys := &system{getenv: envOf(), stderr: &strings.Builder{}, lookupSRV: resolver.LookupSRV}
+	if _, err := endpoints(c.Context, c, sys, readDiscovery(c, sys.getenv)); err == nil ||
+		!strings.HasPrefix(err.Error(), "dns lookup errors: lookup _etcd-client-ssl._tcp.none.test on ") {
+		t.Errorf("endpoints without records: %v", err)
+	}
+}
