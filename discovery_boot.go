@@ -107,6 +107,11 @@ func (e *discoveryFallbackError) Error() string {
 // fallback is proxy, a proxy of the cluster the token describes (SPEC §7.1 point 8).
 func serveOrFallBack(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 	err := serve(ctx, cfg, lg)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil && cfg.Discovery.enabled() {
+		// Signalled while discovery waited for the other members: a clean stop.
+		lg.Info().Msg("received signal while waiting for discovery; shutting down")
+		return nil
+	}
 	var fb *discoveryFallbackError
 	if !errors.As(err, &fb) {
 		return err

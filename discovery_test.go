@@ -591,3 +591,33 @@ func TestDiscoveryServiceProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryWaitEndsOnSignal: a member waiting for the others of its token stops
+// cleanly on SIGTERM.
+func TestDiscoveryWaitEndsOnSignal(t *testing.T) {
+	bin := ourBinary(t)
+	backend := newMember(t, bin, t.TempDir())
+	backend.startReady()
+	m := discoveryMember(t, bin, t.TempDir(), "alone", "--discovery", rawToken(t, backend, "discovery/alone", 3))
+	m.start()
+	waitCond(t, 20*time.Second, "the member to wait for peers", func() bool {
+		return strings.Contains(m.out.String(), "found peers from discovery server; waiting for more")
+	})
+	if code := m.stop(); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0:\n%s", code, m.out.String())
+	}
+}
+
+// TestDiscoveryMemberIDsOfTheReference: IDs etcd 3.4.23 registered under these
+// discovery URLs for these peer URLs (read back from its registrations).
+func TestDiscoveryMemberIDsOfTheReference(t *testing.T) {
+	tests := []struct{ peer, discovery, want string }{
+		{"http://127.0.0.1:24101", "http://127.0.0.1:23790/v2/keys/discovery/t5", "8e92f74ef219c064"},
+		{"http://127.0.0.1:24101", "http://127.0.0.1:23790/v2/keys/discovery/t10", "2be9250401b6e02e"},
+	}
+	for _, tt := range tests {
+		if got := members.MemberID([]string{tt.peer}, tt.discovery, nil).String(); got != tt.want {
+			t.Errorf("MemberID(%s, %s) = %s, want %s", tt.peer, tt.discovery, got, tt.want)
+		}
+	}
+}
