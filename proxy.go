@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -107,19 +108,15 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 		mode = proxyOn
 	}
 	lg.Info().Str("mode", mode).Msg("v2 API proxy starting")
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, proxyDirName), 0o700); err != nil {
-		return fmt.Errorf("cannot access data directory: %w", err)
-	}
-	clusterFile := proxyClusterFile(cfg)
-	saved, err := proxy.ReadClusterFile(clusterFile)
-	switch {
-	case err == nil:
-		peerURLs = saved
-		lg.Info().Strs("peer_urls", peerURLs).Str("cluster_file", clusterFile).Msg("proxy using peer URLs from cluster file")
-	case errors.Is(err, fs.ErrNotExist):
-		lg.Info().Strs("peer_urls", peerURLs).Msg("proxy using peer URLs")
-	default:
+	saved, err := readProxyClusterFile(cfg)
+	if err != nil {
 		return err
+	}
+	if saved != nil {
+		peerURLs = saved
+		lg.Info().Strs("peer_urls", peerURLs).Str("cluster_file", proxyClusterFile(cfg)).Msg("proxy using peer URLs from cluster file")
+	} else {
+		lg.Info().Strs("peer_urls", peerURLs).Msg("proxy using peer URLs")
 	}
 	if len(peerURLs) == 0 {
 		return errors.New("proxy: no peer URLs to ask for the member list")
@@ -141,11 +138,11 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 		return err
 	}
 	ps := cfg.Proxy
-	members := &proxyCluster{
+	cluster := &proxyCluster{
 		hc:       &http.Client{Transport: proxy.NewTransport(cfg.TLS.PeerClient, ps.DialTimeout, ps.ReadTimeout, ps.WriteTimeout), Timeout: 10 * time.Second},
 		peerURLs: peerURLs,
 		written:  saved,
-		file:     clusterFile,
+		file:     proxyClusterFile(cfg),
 		lg:       lg,
 	}
 	// Closed first at shutdown: it ends the proxied watches, which would otherwise
@@ -155,7 +152,7 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p, err := proxy.New(proxy.Config{
 		Transport:       proxy.NewTransport(memberTLS, ps.DialTimeout, ps.ReadTimeout, ps.WriteTimeout),
-		URLs:            members.clientURLs,
+		URLs:            cluster.clientURLs,
 		FailureWait:     ps.FailureWait,
 		RefreshInterval: ps.RefreshInterval,
 		ReadOnly:        mode == proxyReadonly,
@@ -181,15 +178,23 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 	})
 
 	runCtx, stopRefresh := context.WithCancel(ctx)
-	defer stopRefresh()
 	refreshDone := make(chan error, 1)
 	go func() { refreshDone <- p.Run(runCtx) }()
+	err = serveProxyHTTP(ctx, lg, clientLns, mux, watchesDone)
+	stopRefresh()
+	<-refreshDone
+	lg.Info().Msg("stopped")
+	return err
+}
 
+// serveProxyHTTP serves h on lns until ctx ends or a listener fails, then shuts the
+// servers down gracefully, closing watchesDone first.
+func serveProxyHTTP(ctx context.Context, lg zerolog.Logger, lns []net.Listener, h http.Handler, watchesDone chan struct{}) error {
 	var servers []*http.Server
-	serveErrc := make(chan error, len(clientLns))
-	for _, ln := range clientLns {
+	serveErrc := make(chan error, len(lns))
+	for _, ln := range lns {
 		srv := &http.Server{
-			Handler:           mux,
+			Handler:           h,
 			ReadHeaderTimeout: 30 * time.Second,
 			ErrorLog:          httpErrorLog(lg),
 		}
@@ -208,7 +213,6 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 		lg.Info().Msg("received signal; shutting down")
 	case serveErr = <-serveErrc:
 	}
-	stopRefresh()
 	close(watchesDone)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -217,9 +221,20 @@ func runProxy(ctx context.Context, cfg *serverConfig, lg zerolog.Logger, peerURL
 			lg.Warn().Err(err).Msg("client HTTP shutdown did not finish in time")
 		}
 	}
-	<-refreshDone
-	lg.Info().Msg("stopped")
 	return serveErr
+}
+
+// readProxyClusterFile returns the peer URLs a proxy saved in this data dir, nil if it
+// saved none yet, creating <data-dir>/proxy.
+func readProxyClusterFile(cfg *serverConfig) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, proxyDirName), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot access data directory: %w", err)
+	}
+	saved, err := proxy.ReadClusterFile(proxyClusterFile(cfg))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return saved, err
 }
 
 // proxyMemberTLS is the TLS configuration for dialing https members.
