@@ -119,6 +119,7 @@ func outgoingRequest(r *http.Request) *http.Request {
 	out.RequestURI = ""
 	out.Proto, out.ProtoMajor, out.ProtoMinor = "HTTP/1.1", 1, 1
 	out.Close = false
+	out.TransferEncoding = nil // the body is buffered: sent with its length
 	removeHopHeaders(out.Header)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		// A proxy behind another keeps the earlier hops, folded into one header.
