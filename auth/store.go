@@ -51,6 +51,9 @@ type Store struct {
 	lg        zerolog.Logger
 	cost      int
 	dummyHash func() []byte
+	// compare is bcrypt.CompareHashAndPassword (tests count the calls).
+	compare  func(hash, password []byte) error
+	verified *verifiedCache
 	// ensured records that the /2 directories and the flag exist, so later writes skip
 	// the check.
 	ensured atomic.Bool
@@ -82,7 +85,8 @@ func New(cfg Config) (*Store, error) {
 	if cost == 0 {
 		cost = bcrypt.DefaultCost
 	}
-	s := &Store{p: cfg.Proposer, r: cfg.Reader, lg: cfg.Logger.With().Str("component", "auth").Logger(), cost: cost}
+	s := &Store{p: cfg.Proposer, r: cfg.Reader, lg: cfg.Logger.With().Str("component", "auth").Logger(), cost: cost,
+		compare: bcrypt.CompareHashAndPassword, verified: newVerifiedCache(verifiedCacheSize)}
 	s.dummyHash = sync.OnceValue(func() []byte {
 		h, err := bcrypt.GenerateFromPassword([]byte("no such user"), cost)
 		if err != nil {
