@@ -137,20 +137,18 @@ func (a *authorizer) basicUser(r *http.Request) *auth.User {
 	return &u
 }
 
-// certUser returns the user named by the common name of a certificate in the client's
-// verified chains (leaf first, then its issuers, as the reference looks them up).
+// certUser returns the user named by the common name of the client's own (leaf)
+// certificate. The reference also tries the issuers' names, so a CA whose CN happened to
+// be a user name would log every certificate it signed in as that user; we do not [OURS].
 func (a *authorizer) certUser(r *http.Request) *auth.User {
-	if r.TLS == nil {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
 		return nil
 	}
-	for _, chain := range r.TLS.VerifiedChains {
-		for _, cert := range chain {
-			cn := cert.Subject.CommonName
-			if u, err := a.st.User(cn); err == nil {
-				hlog.FromRequest(r).Debug().Str("user", u.User).Msg("authenticated by certificate common name")
-				return &u
-			}
-		}
+	// Every verified chain starts with the same leaf: the peer's certificate.
+	cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
+	if u, err := a.st.User(cn); err == nil {
+		hlog.FromRequest(r).Debug().Str("user", u.User).Msg("authenticated by certificate common name")
+		return &u
 	}
 	return nil
 }

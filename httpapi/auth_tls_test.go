@@ -170,3 +170,35 @@ func TestAuthClientCertificateOff(t *testing.T) {
 		t.Errorf("GET /v2/auth/users with a root certificate but no client-cert auth = %d, want 401", res.StatusCode)
 	}
 }
+
+// TestAuthClientCertificateLeafOnly: only the client's own certificate names the user. The
+// reference tries every certificate of the verified chain, so with a CA whose CN is a user
+// name (here "root"), every certificate that CA signs would log in as that user [OURS].
+func TestAuthClientCertificateLeafOnly(t *testing.T) {
+	ta, _ := newAuthAPI(t, func(c *Config) { c.ClientCertAuth = true })
+	enableAuth(t, ta)
+	ca := newTestCA(t, "root")
+	srv := httptest.NewUnstartedServer(ta.handler)
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{ca.issue(t, "server", true)},
+		ClientCAs:    ca.pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12,
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		cn   string
+		want int
+	}{{"nobody", 401}, {"root", 200}} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			RootCAs: ca.pool, Certificates: []tls.Certificate{ca.issue(t, tt.cn, false)},
+		}}}
+		res, err := c.Get(srv.URL + "/v2/auth/users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Errorf("GET /v2/auth/users with a %q certificate from a CA named root = %d, want %d", tt.cn, res.StatusCode, tt.want)
+		}
+	}
+}
