@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -186,9 +185,9 @@ func decodeSnapString(s string) (string, error) {
 // error 400 (SPEC §3.3). Malformed, truncated or inconsistent input is an error wrapping
 // ErrBadSnapshot and leaves the state unchanged.
 func (s *Store) Recover(data []byte) error {
-	var st snapState
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	st, err := decodeSnapState(data)
+	if err != nil {
+		return err
 	}
 	if st.Version == nil || *st.Version != snapshotVersion {
 		return fmt.Errorf("%w: unsupported version", ErrBadSnapshot)
