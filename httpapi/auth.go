@@ -172,11 +172,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// parseQuery mirrors the reference's listings, which parse the form and fail with a 500
-// on a malformed query.
+// parseQuery parses a listing's query as the reference's listings do. A malformed query
+// is answered 400 with the reason; the reference answers 500 Internal Server Error [OURS].
 func (h *authHandler) parseQuery(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		h.writeError(w, r, err)
+		writeMessage(w, http.StatusBadRequest, "Invalid query: "+err.Error())
 		return false
 	}
 	return true

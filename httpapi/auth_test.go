@@ -314,9 +314,17 @@ func TestAuthUnavailable(t *testing.T) {
 	if res.status != 500 || res.body != `{"message":"Internal Server Error"}` {
 		t.Errorf("PUT role while raft fails = %d %q", res.status, res.body)
 	}
-	res = ta.do(t, "GET", "/v2/auth/users?%zz", "")
-	if res.status != 500 {
-		t.Errorf("GET users with a malformed query = %d %q, want the reference's 500", res.status, res.body)
+}
+
+// TestAuthMalformedQuery: a listing with a malformed query is the client's mistake: 400
+// with the reason, where the reference answers 500 Internal Server Error [OURS].
+func TestAuthMalformedQuery(t *testing.T) {
+	ta, _ := newAuthAPI(t)
+	for _, target := range []string{"/v2/auth/users?%zz", "/v2/auth/roles?a=%z"} {
+		res := ta.do(t, "GET", target, "")
+		if res.status != 400 || !strings.HasPrefix(res.body, `{"message":"Invalid query: invalid URL escape`) {
+			t.Errorf("GET %s = %d %q, want 400 Invalid query", target, res.status, res.body)
+		}
 	}
 }
 
