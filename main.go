@@ -23,12 +23,6 @@ const version = "3.4.23-etcd2.0.1"
 const clusterVersion = "3.4.0"
 
 func main() {
-	// The WAL's fdatasync blocks its thread. With a single P (one CPU, or a taskset pin)
-	// every proposer waits for it too, so batches shrink to an entry or two per fsync; a
-	// second P lets requests queue up for the next batch while the disk syncs.
-	if runtime.GOMAXPROCS(0) < 2 {
-		runtime.GOMAXPROCS(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Environ(), os.Stdout, os.Stderr)
 	stop()

@@ -92,6 +92,10 @@ func serve(ctx context.Context, cfg *serverConfig, lg zerolog.Logger) error {
 		return err
 	}
 	defer node.Stop()
+	procsCtx, stopProcs := context.WithCancel(ctx)
+	defer stopProcs()
+	_, explicitProcs := os.LookupEnv("GOMAXPROCS")
+	go tuneProcs(procsCtx, lg, func() uint64 { return node.Metrics().WALSyncs }, explicitProcs)
 	lg.Info().Str("name", cfg.Name).Str("data_dir", cfg.DataDir).
 		Str("member_id", node.ID().String()).Str("cluster_id", node.ClusterID().String()).
 		Msg("member identity")
