@@ -35,7 +35,7 @@ func newClusterHealthCommand(sys *system) *cli.Command {
 			}
 			o := readOptions(c)
 			d := readDiscovery(c, sys.getenv)
-			tr, err := newTransport(tlsOptions(c, sys.getenv, d), dialTimeout(o.totalTimeout))
+			tr, err := newTransport(tlsOptions(c, sys.getenv, d), dialTimeout(o.totalTimeout), sys.resolver)
 			if err != nil {
 				return commandError(exitServerError, err)
 			}

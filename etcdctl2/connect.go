@@ -20,7 +20,7 @@ func newCommandClient(c *cli.Context, sys *system, o options) (*client, error) {
 	if err != nil {
 		return nil, exitWith(exitBadArgs, err)
 	}
-	tr, err := newTransport(tlsOptions(c, sys.getenv, d), dialTimeout(o.totalTimeout))
+	tr, err := newTransport(tlsOptions(c, sys.getenv, d), dialTimeout(o.totalTimeout), sys.resolver)
 	if err != nil {
 		return nil, exitWith(exitBadArgs, err)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -54,5 +56,56 @@ func TestEndpointsFromSRVThroughDNS(t *testing.T) {
 	if _, err := endpoints(c.Context, c, sys, readDiscovery(c, sys.getenv)); err == nil ||
 		!strings.HasPrefix(err.Error(), "dns lookup errors: lookup _etcd-client-ssl._tcp.none.test on ") {
 		t.Errorf("endpoints without records: %v", err)
+	}
+}
+
+// TestCLIFindsClusterBySRV runs commands against three members of ours found only through
+// --discovery-srv: SRV records and the targets' A records come from a DNS server inside
+// the test, and the CLI dials the names it found.
+func TestCLIFindsClusterBySRV(t *testing.T) {
+	c := startCluster(t, ourServer(t), 3, true)
+	var srvs []dnstest.SRV
+	a := map[string]string{}
+	for i, m := range c.members {
+		host := fmt.Sprintf("m%d.etcd2.test.", i+1)
+		srvs = append(srvs, dnstest.SRV{Name: "_etcd-client._tcp.etcd2.test.", Target: host, Port: uint16(m.clientPort), Priority: 1})
+		a[host] = "127.0.0.1"
+	}
+	dns := dnstest.Start(t, srvs, a)
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, dns.Addr)
+	}}
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		var stdout, stderr strings.Builder
+		sys := &system{
+			stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+			getenv: envOf(), environ: func() []string { return nil },
+			lookupSRV: resolver.LookupSRV, resolver: resolver,
+			interruptible: func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithCancel(ctx)
+			},
+			rand: rand.New(rand.NewPCG(1, 2)),
+		}
+		code := run(t.Context(), sys, append([]string{"etcdctl", "--discovery-srv", "etcd2.test", "--insecure-discovery"}, args...))
+		return stdout.String(), stderr.String(), code
+	}
+	for _, tt := range []struct {
+		args       []string
+		wantStdout string
+	}{
+		{[]string{"set", "/srv/found", "yes"}, "yes\n"},
+		{[]string{"--no-sync", "get", "/srv/found"}, "yes\n"},
+		{[]string{"get", "/srv/found"}, "yes\n"},
+	} {
+		out, errOut, code := cli(tt.args...)
+		if code != 0 || out != tt.wantStdout {
+			t.Errorf("etcdctl -D etcd2.test %q = exit %d, stdout %q, stderr %q; want %q", tt.args, code, out, errOut, tt.wantStdout)
+		}
+	}
+	out, errOut, code := cli("member", "list")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Errorf("member list through SRV = exit %d, %q, %q", code, out, errOut)
 	}
 }

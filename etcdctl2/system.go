@@ -23,6 +23,8 @@ type system struct {
 
 	// lookupSRV resolves SRV records for --discovery-srv (net.Resolver.LookupSRV).
 	lookupSRV func(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
+	// resolver resolves endpoint host names when dialing; nil is Go's default.
+	resolver *net.Resolver
 
 	// interruptible returns a context cancelled by Ctrl-C. Only watch, exec-watch and
 	// cluster-health --forever ask for one: like the reference, every other command

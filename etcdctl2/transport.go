@@ -27,12 +27,12 @@ const maxDialTimeout = 30 * time.Second
 // newTransport builds the HTTP transport of every request, TLS included, as the
 // reference does: proxies from the environment, keep-alives, a 10 s TLS handshake
 // limit, and unix sockets for unix:// and unixs:// endpoints.
-func newTransport(files tlsFiles, dialTimeout time.Duration) (*http.Transport, error) {
+func newTransport(files tlsFiles, dialTimeout time.Duration, resolver *net.Resolver) (*http.Transport, error) {
 	cfg, err := files.clientConfig()
 	if err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Resolver: resolver}
 	t := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dialer.DialContext,
