@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/etcd2/etcd2/discovery/dnstest"
 )
@@ -59,19 +62,39 @@ func TestEndpointsFromSRVThroughDNS(t *testing.T) {
 	}
 }
 
-// TestCLIFindsClusterBySRV runs commands against three members of ours found only through
-// --discovery-srv: SRV records and the targets' A records come from a DNS server inside
-// the test, and the CLI dials the names it found.
+// TestCLIFindsClusterBySRV: three members of ours bootstrap from SRV records
+// (_etcd-server._tcp) and the CLI finds them from SRV records (_etcd-client._tcp) only;
+// the records and the targets' A records come from a DNS server inside the test, and the
+// CLI dials the names it found through it.
 func TestCLIFindsClusterBySRV(t *testing.T) {
-	c := startCluster(t, ourServer(t), 3, true)
+	bin := ourServer(t)
+	var ms []*memberProc
 	var srvs []dnstest.SRV
-	a := map[string]string{}
-	for i, m := range c.members {
+	a := map[string]string{"localhost.": "127.0.0.1"}
+	for i := range 3 {
+		m := &memberProc{name: fmt.Sprintf("s%d", i+1), clientPort: freePort(t), peerPort: freePort(t), log: &lockedBuffer{}}
+		m.clientURL = fmt.Sprintf("http://127.0.0.1:%d", m.clientPort)
+		m.peerURL = fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
 		host := fmt.Sprintf("m%d.etcd2.test.", i+1)
-		srvs = append(srvs, dnstest.SRV{Name: "_etcd-client._tcp.etcd2.test.", Target: host, Port: uint16(m.clientPort), Priority: 1})
+		srvs = append(srvs,
+			dnstest.SRV{Name: "_etcd-server._tcp.etcd2.test.", Target: "localhost.", Port: uint16(m.peerPort), Priority: 1},
+			dnstest.SRV{Name: "_etcd-client._tcp.etcd2.test.", Target: host, Port: uint16(m.clientPort), Priority: 1})
 		a[host] = "127.0.0.1"
+		ms = append(ms, m)
 	}
 	dns := dnstest.Start(t, srvs, a)
+	dir := t.TempDir()
+	for _, m := range ms {
+		startMember(t, bin, m, []string{"--name", m.name, "--data-dir", filepath.Join(dir, m.name),
+			"--discovery-srv", "etcd2.test", "--discovery-srv-resolver", dns.Addr, "--initial-cluster-token", "srv",
+			"--heartbeat-interval", "50", "--election-timeout", "1000"})
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	for _, m := range ms {
+		if err := waitHealthy(hc, m, 30*time.Second); err != nil {
+			t.Fatalf("member %s: %v\n%s", m.name, err, m.log.String())
+		}
+	}
 	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, dns.Addr)
