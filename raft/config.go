@@ -41,8 +41,9 @@ type Config struct {
 
 	// SnapshotCount is the number of applied entries between snapshots.
 	SnapshotCount uint64
-	// CatchUpEntries is how many entries stay in the raft log behind a snapshot for slow
-	// followers.
+	// CatchUpEntries is how many entries the in-memory raft log keeps behind the applied
+	// index (up to a quarter more between compactions) for slow followers; one further
+	// behind gets a snapshot.
 	CatchUpEntries uint64
 	MaxSnapshots   int // snapshot files to keep (0 = all)
 	MaxWALs        int // WAL files to keep (0 = all)

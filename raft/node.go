@@ -49,7 +49,8 @@ type Node struct {
 	snapshotIndex uint64
 	snapshotTerm  uint64
 	confState     raftpb.ConfState
-	campaigned    bool // maybeCampaignAlone ran
+	campaigned    bool   // maybeCampaignAlone ran
+	pinCheckedAt  uint64 // applied index when compactLog last asked raft about followers
 
 	leaderMu      sync.Mutex
 	leaderChanged chan struct{} // closed and replaced at every leader change

@@ -28,6 +28,14 @@ func (n *Node) run() {
 				n.fail(err)
 				return
 			}
+		case <-n.disk.storage.wantc:
+			// Between two Readys every applied entry is in the log storage, as a
+			// snapshot at the applied index needs.
+			if err := n.snapshotOnDemand(); err != nil {
+				n.lg.Error().Err(err).Msg("stopping member")
+				n.fail(err)
+				return
+			}
 		case <-n.stopc:
 			return
 		}
@@ -123,6 +131,9 @@ func (n *Node) handleReady(rd etcdraft.Ready) error {
 	}
 	// After the append: a snapshot at the applied index needs the entries in the storage.
 	if err := n.maybeSnapshot(); err != nil {
+		return err
+	}
+	if err := n.compactLog(); err != nil {
 		return err
 	}
 	n.node.Advance()
@@ -231,12 +242,28 @@ func (n *Node) installSnapshot(snap raftpb.Snapshot) error {
 	return nil
 }
 
-// maybeSnapshot saves a snapshot once enough entries were applied since the last one,
-// then compacts the raft log behind it and applies the retention limits.
+// maybeSnapshot saves a snapshot once enough entries were applied since the last one.
 func (n *Node) maybeSnapshot() error {
 	if n.applied-n.snapshotIndex <= n.cfg.SnapshotCount {
 		return nil
 	}
+	return n.saveSnapshot("snapshot-count")
+}
+
+// snapshotOnDemand saves a snapshot at the applied index when raft asked for one to send
+// to a follower and the stored one is older than the compacted log (logStorage.Snapshot).
+// The request may be outdated by now: a periodic snapshot, or one received from a new
+// leader, may have replaced the stored snapshot since.
+func (n *Node) snapshotOnDemand() error {
+	if !n.disk.storage.stale() || n.applied <= n.snapshotIndex {
+		return nil
+	}
+	return n.saveSnapshot("follower-catch-up")
+}
+
+// saveSnapshot saves a snapshot of the store at the applied index, then releases the WAL
+// behind it and applies the retention limits.
+func (n *Node) saveSnapshot(reason string) error {
 	start := time.Now()
 	data, err := n.st.Save()
 	if err != nil {
@@ -254,15 +281,6 @@ func (n *Node) maybeSnapshot() error {
 		return fmt.Errorf("raft: record snapshot: %w", err)
 	}
 	n.snapshotIndex, n.snapshotTerm = snap.Metadata.Index, snap.Metadata.Term
-
-	// Keep some entries behind the snapshot so a slightly slow follower catches up from
-	// the log rather than needing the whole snapshot.
-	if n.applied > n.cfg.CatchUpEntries {
-		if err := n.disk.storage.Compact(n.applied - n.cfg.CatchUpEntries); err != nil &&
-			!errors.Is(err, etcdraft.ErrCompacted) {
-			return fmt.Errorf("raft: compact log: %w", err)
-		}
-	}
 	if err := n.disk.wal.ReleaseTo(snap.Metadata.Index); err != nil {
 		return fmt.Errorf("raft: release WAL: %w", err)
 	}
@@ -273,6 +291,51 @@ func (n *Node) maybeSnapshot() error {
 		n.lg.Warn().Err(err).Msg("purging old snapshots")
 	}
 	n.lg.Info().Uint64("index", snap.Metadata.Index).Uint64("term", snap.Metadata.Term).
-		Int("bytes", len(data)).Dur("took", time.Since(start)).Msg("saved snapshot")
+		Str("reason", reason).Int("bytes", len(data)).Dur("took", time.Since(start)).
+		Msg("saved snapshot")
 	return nil
+}
+
+// compactLog drops log entries from memory so about CatchUpEntries stay behind the
+// applied index, whether or not a snapshot covers them: a member's memory then does not
+// grow with --snapshot-count. The WAL keeps them until the next snapshot, so a restart
+// still replays from the newest snapshot. A follower that falls further behind gets a
+// snapshot made for it (snapshotOnDemand).
+func (n *Node) compactLog() error {
+	s := n.disk.storage
+	keep := n.cfg.CatchUpEntries
+	slack := max(keep/4, 1)
+	first, _ := s.FirstIndex()
+	last, _ := s.LastIndex()
+	pinned := s.pinned.Load()
+	if pinned != 0 && compactTarget(first, last, n.applied, keep, slack, 0) > pinned &&
+		n.applied >= n.pinCheckedAt+slack {
+		// The pin holds compaction back: drop it once no active follower still needs the
+		// entries after it. Status is a round trip to raft's goroutine, hence the spacing.
+		n.pinCheckedAt = n.applied
+		if n.followersPast(pinned) {
+			s.unpin(pinned)
+			pinned = s.pinned.Load()
+		}
+	}
+	to := compactTarget(first, last, n.applied, keep, slack, pinned)
+	if to == 0 {
+		return nil
+	}
+	if err := s.Compact(to); err != nil && !errors.Is(err, etcdraft.ErrCompacted) {
+		return fmt.Errorf("raft: compact log: %w", err)
+	}
+	return nil
+}
+
+// followersPast reports whether every recently active follower has the entries up to
+// index. A follower that went quiet will get a fresh snapshot when it returns; a member
+// that does not lead tracks no followers.
+func (n *Node) followersPast(index uint64) bool {
+	for id, pr := range n.node.Status().Progress {
+		if id != uint64(n.id) && pr.RecentActive && pr.Match < index {
+			return false
+		}
+	}
+	return true
 }

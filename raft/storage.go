@@ -17,7 +17,7 @@ import (
 type diskState struct {
 	wal         *wal.WAL
 	snapshotter *wal.Snapshotter
-	storage     *etcdraft.MemoryStorage
+	storage     *logStorage
 	snapshot    raftpb.Snapshot // newest usable snapshot; empty when none
 	memberID    members.ID
 	clusterID   members.ID
@@ -50,7 +50,7 @@ func openDisk(cfg *Config) (*diskState, error) {
 	}
 	ds := &diskState{
 		snapshotter: wal.NewSnapshotter(cfg.snapDir(), cfg.Logger),
-		storage:     etcdraft.NewMemoryStorage(),
+		storage:     newLogStorage(),
 	}
 	opts := wal.Options{Logger: cfg.Logger}
 	if !wal.Exist(cfg.walDir()) {
