@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -482,4 +483,45 @@ func TestProxyProcessFromDiscoveryToken(t *testing.T) {
 	if !strings.Contains(again.out.String(), "discovery token ignored since the proxy has already been initialized") {
 		t.Errorf("restart log lacks the ignored-token warning:\n%s", again.out.String())
 	}
+}
+
+// TestProxyProcessTLSMembers: a plain-http proxy in front of members that serve https and
+// require client certificates learns them over peer TLS and forwards with the peer
+// certificate, as the reference's proxy does when no client certificate is given.
+func TestProxyProcessTLSMembers(t *testing.T) {
+	bin := ourBinary(t)
+	pki := newTLSTestPKI(t)
+	c := newTLSCluster(t, bin, 3, pki)
+	px := newProxy(t, bin, c, "on",
+		"--peer-cert-file", pki.member.certFile, "--peer-key-file", pki.member.keyFile,
+		"--peer-trusted-ca-file", pki.ca.file)
+	px.startReady()
+	if got := proxyEndpoints(t, px); len(got) != 3 || !strings.HasPrefix(got[0], "https://") {
+		t.Fatalf("proxy endpoints = %q, want the three https client URLs", got)
+	}
+	if code, body := px.do("PUT", "/v2/keys/tls/through-proxy", url.Values{"value": {"ok"}}); code != 201 {
+		t.Fatalf("PUT through the proxy = %d %s", code, body)
+	}
+	// Read back on a member directly, over TLS with a client certificate.
+	direct := c.members[1]
+	code, body := direct.do("GET", "/v2/keys/tls/through-proxy", nil)
+	if code != 200 || !strings.Contains(body, `"value":"ok"`) {
+		t.Fatalf("GET on %s = %d %s", direct.clientURL, code, body)
+	}
+	if code, body := px.do("GET", "/v2/keys/tls/through-proxy", nil); code != 200 || !strings.Contains(body, `"value":"ok"`) {
+		t.Fatalf("GET through the proxy = %d %s", code, body)
+	}
+
+	// Without a certificate the members refuse the proxy at the handshake: the proxy
+	// never learns them and answers 503 (no endpoints available).
+	bare := newProxy(t, bin, c, "on", "--peer-trusted-ca-file", pki.ca.file)
+	bare.start()
+	waitUntil(t, 20*time.Second, "the certificate-less proxy to answer", func() bool {
+		resp, err := http.Get(bare.clientURL + "/v2/keys/tls/through-proxy")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
 }
