@@ -28,6 +28,8 @@ type Proposer interface {
 // Reader reads the local store without counting the reads as client gets (*store.Store).
 type Reader interface {
 	Read(key string, recursive, sorted bool) (*store.Event, error)
+	// FileValue is a file's value without building an event (false: no such file).
+	FileValue(key string) (string, bool)
 }
 
 // Config configures New.
@@ -99,19 +101,19 @@ func New(cfg Config) (*Store, error) {
 
 // Enabled reports whether auth is enabled, as the local store knows it.
 func (s *Store) Enabled() bool {
-	n, err := s.read(enabledKey)
-	if err != nil || n == nil {
+	v, ok := s.r.FileValue(enabledKey)
+	if !ok {
 		return false
 	}
 	// Every keys request asks: the two values ever written are decided without JSON.
-	switch n.Value {
+	switch v {
 	case "true":
 		return true
 	case "false":
 		return false
 	}
 	var on bool
-	if err := json.Unmarshal([]byte(n.Value), &on); err != nil {
+	if err := json.Unmarshal([]byte(v), &on); err != nil {
 		s.lg.Warn().Err(err).Str("path", enabledKey).Msg("auth flag is not a JSON boolean")
 		return false
 	}

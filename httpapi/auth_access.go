@@ -14,8 +14,8 @@ import (
 // authorizer (no auth store configured) lets everything through.
 //
 // Who is asking: with an Authorization header, its HTTP Basic credentials, which must be
-// valid; without one, and with --client-cert-auth, the first certificate CN in the
-// verified chains that names a user; otherwise nobody: the guest role for keys, refused
+// valid; without one, and with --client-cert-auth, the CN of the client's own verified
+// certificate when it names a user; otherwise nobody: the guest role for keys, refused
 // for administration. The order of the checks and their leniencies are the reference's.
 type authorizer struct {
 	st             *auth.Store

@@ -199,6 +199,20 @@ func (s *Store) Read(key string, recursive, sorted bool) (*Event, error) {
 	return &Event{Action: ActionGet, Node: n.externTree(recursive, sorted, s.cfg.clock.Now()), EtcdIndex: s.index}, nil
 }
 
+// FileValue returns the value of the file at key, and false when there is none (missing,
+// or a directory). It builds nothing, for the server's own lookups on every request (the
+// auth flag); like Read it leaves the get counters alone.
+func (s *Store) FileValue(key string) (string, bool) {
+	key = cleanKey(key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, _, code, _ := s.findLocked(key)
+	if code != 0 || n.dir {
+		return "", false
+	}
+	return n.value, true
+}
+
 // AppendGetJSON is Get encoded straight to buf under the read lock, without building the
 // event: the bytes Get(...).AppendJSON(buf, trim) would write. It returns the store index
 // for X-Etcd-Index; on error buf is returned unchanged.

@@ -222,3 +222,33 @@ func sortExtern(n *NodeExtern) {
 		sortExtern(c)
 	}
 }
+
+func TestFileValue(t *testing.T) {
+	s, _ := newTestStore()
+	set(t, s, "/2/enabled", "true")
+	set(t, s, "/2/users/root", `{"user":"root"}`)
+	mustApply(t, s, Command{Op: OpSet, Key: "/2/empty", Value: ""})
+	before := s.Stats()
+	tests := []struct {
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{"/2/enabled", "true", true},
+		{"2//enabled/", "true", true}, // keys are cleaned like every other read
+		{"/2/empty", "", true},
+		{"/2/users", "", false}, // a directory
+		{"/2/nope", "", false},
+		{"/2/enabled/below", "", false}, // a file in the way
+		{"/", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := s.FileValue(tt.key)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("FileValue(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.wantOK)
+		}
+	}
+	if after := s.Stats(); after != before {
+		t.Errorf("FileValue changed the store statistics: %+v -> %+v", before, after)
+	}
+}
