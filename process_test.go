@@ -207,6 +207,28 @@ func exitCode(err error) int {
 	return 0
 }
 
+// failedStart runs bin with args, in dir and with env added to the test's environment,
+// expects exit status 1 (a configuration error) and returns the combined output.
+func failedStart(t *testing.T, bin, dir string, args, env []string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if code := exitCode(err); code != 1 {
+		t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
+	}
+	return string(out)
+}
+
+// lastLine is the last line of a process's output.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
+}
+
 // do sends one request with an optional urlencoded body and returns status and body.
 func (m *member) do(method, path string, form url.Values) (int, string) {
 	m.t.Helper()
@@ -306,18 +328,7 @@ func TestProcessBadConfigurationExitsWithOneLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, tt.args...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), tt.env...)
-			out, err := cmd.CombinedOutput()
-			if code := exitCode(err); code != 1 {
-				t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
-			}
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			last := lines[len(lines)-1]
-			if !strings.Contains(last, tt.want) {
+			if last := lastLine(failedStart(t, bin, dir, tt.args, tt.env)); !strings.Contains(last, tt.want) {
 				t.Errorf("last line %q lacks %q", last, tt.want)
 			}
 		})

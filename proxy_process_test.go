@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -279,17 +278,7 @@ func TestProxyProcessBadConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, tt.args...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), tt.env...)
-			out, err := cmd.CombinedOutput()
-			if code := exitCode(err); code != 1 {
-				t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
-			}
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			if last := lines[len(lines)-1]; !strings.Contains(last, tt.want) {
+			if last := lastLine(failedStart(t, bin, dir, tt.args, tt.env)); !strings.Contains(last, tt.want) {
 				t.Errorf("last line %q lacks %q", last, tt.want)
 			}
 		})

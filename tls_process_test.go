@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -299,11 +298,6 @@ func waitForOutput(t *testing.T, ms []*member, parts ...string) {
 	}
 }
 
-func lastLine(out string) string {
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	return lines[len(lines)-1]
-}
-
 // TestTLSProcessAutoTLS runs three members with --auto-tls and --peer-auto-tls: the peers
 // accept each other's generated certificates, and a client that does not verify the
 // server (curl -k) is served.
@@ -413,14 +407,8 @@ func TestTLSProcessMisconfigurationExitsWithOneLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
 			args := append([]string{"--data-dir", filepath.Join(t.TempDir(), "d")}, tt.args...)
-			out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-			if code := exitCode(err); code != 1 {
-				t.Fatalf("exit code %d, want 1; output:\n%s", code, out)
-			}
-			if s := string(out); strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") || !strings.Contains(s, tt.want) {
+			if s := failedStart(t, bin, "", args, nil); strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") || !strings.Contains(s, tt.want) {
 				t.Errorf("output %q, want the one line %q", s, tt.want)
 			}
 		})
