@@ -38,11 +38,11 @@ type serverConfig struct {
 	ListenMetricsURLs        []*url.URL
 	MaxRequestBytes          int64
 	EventHistory             int
-	// TLS (helper-T)
+	// TLS on the client and peer listeners and for dialing peers.
 	TLS tlsSettings
-	// Discovery and DNS SRV bootstrap (helper-disc)
+	// Discovery and DNS SRV bootstrap.
 	Discovery discoverySettings
-	// Proxy mode (helper-proxy)
+	// Proxy mode.
 	Proxy proxySettings
 }
 
