@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -102,15 +103,56 @@ func (c *cluster) clientURLs() []string {
 	return out
 }
 
-// freePort returns a port the OS just handed out on 127.0.0.1.
+// freePort returns a port on 127.0.0.1 that is free now and that no outgoing connection
+// can take before the server binds it: it is drawn at random below the kernel's ephemeral
+// range (ports from ":0" are ephemeral ones, and under a full test run another process's
+// client connection sometimes got the same port first). Each port is handed out once per
+// test process.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	low := ephemeralLow()
+	for range 1000 {
+		if low <= minTestPort+100 {
+			break // no room below the ephemeral range: let the kernel choose
+		}
+		p := minTestPort + rand.IntN(low-minTestPort)
+		if _, taken := portsGiven.LoadOrStore(p, true); taken {
+			continue
+		}
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// minTestPort is the lowest port freePort draws: above the well-known services.
+const minTestPort = 10000
+
+// portsGiven holds the ports freePort handed out in this process.
+var portsGiven sync.Map
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux default 32768).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 // startCluster starts n members of bin on fresh ports and data dirs with the reference
